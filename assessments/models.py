@@ -1,0 +1,1 @@
+# Assessments, supervision and reports arrive with their own issues.

@@ -1,0 +1,8 @@
+"""The embedded default: SQLite and a file-based broker under var/, DEBUG on."""
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+
+for folder in ("celery/queue", "celery/processed", "celery/control", "media"):
+    (VAR_DIR / folder).mkdir(parents=True, exist_ok=True)

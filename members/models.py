@@ -1,0 +1,166 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .pinyin import name_index
+from .querysets import MemberQuerySet, PostQuerySet
+
+
+class Member(models.Model):
+    """A Party member (党员), with or without a login account."""
+
+    class Gender(models.TextChoices):
+        MALE = "male", _("male")
+        FEMALE = "female", _("female")
+
+    class Status(models.TextChoices):
+        FULL = "full", _("full member")
+        PROBATIONARY = "probationary", _("probationary member")
+        TRANSFERRED_OUT = "transferred_out", _("transferred out")
+        DECEASED = "deceased", _("deceased")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="member", verbose_name=_("login account"),
+    )
+    full_name = models.CharField(_("name"), max_length=50)
+    name_pinyin = models.CharField(_("name in pinyin"), max_length=200, blank=True, editable=False)
+    name_initials = models.CharField(
+        _("pinyin initials"), max_length=50, blank=True, editable=False, db_index=True,
+    )
+    gender = models.CharField(_("gender"), max_length=10, choices=Gender)
+    ethnicity = models.CharField(_("ethnicity"), max_length=20, blank=True)
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    education = models.CharField(_("education"), max_length=30, blank=True)
+    id_number = models.CharField(
+        _("national ID number"), max_length=18, unique=True, null=True, blank=True,
+    )
+    phone = models.CharField(_("mobile phone"), max_length=11, blank=True)
+    landline = models.CharField(_("landline"), max_length=30, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    category = models.CharField(_("personnel category"), max_length=30, blank=True)
+    joined_party_on = models.DateField(_("joined the Party on"))
+    full_member_on = models.DateField(_("became a full member on"), null=True, blank=True)
+    status = models.CharField(_("Party membership status"), max_length=20, choices=Status, default=Status.FULL)
+    branch = models.ForeignKey(
+        "branches.Branch", on_delete=models.PROTECT, related_name="members", verbose_name=_("branch"),
+    )
+    work_unit = models.CharField(_("work unit"), max_length=100, blank=True)
+    job_post = models.CharField(_("job post"), max_length=100, blank=True)
+    party_title = models.CharField(_("post in the Party"), max_length=50, blank=True)
+    party_group = models.CharField(_("Party group (小组)"), max_length=50, blank=True)
+    expertise = models.CharField(
+        _("expertise tags"), max_length=200, blank=True,
+        help_text=_("Separate tags with commas, e.g. road engineering, law, finance."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Party member")
+        verbose_name_plural = _("Party members")
+        ordering = ["name_pinyin", "pk"]
+        permissions = [
+            ("view_full_identity", _("Can see full ID and phone numbers")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(full_member_on__isnull=True) | Q(full_member_on__gte=models.F("joined_party_on")),
+                name="member_full_after_joining",
+            ),
+        ]
+        indexes = [models.Index(fields=["branch", "status"])]
+
+    def __str__(self):
+        return self.full_name
+
+    def save(self, *args, **kwargs):
+        self.refresh_name_index()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("members:member_detail", args=[self.pk])
+
+    def refresh_name_index(self):
+        """Derive the pinyin search columns from the name (bulk writes call this too)."""
+        self.name_pinyin, self.name_initials = name_index(self.full_name)
+
+    @property
+    def is_active_member(self) -> bool:
+        return self.status in (self.Status.FULL, self.Status.PROBATIONARY)
+
+    @property
+    def expertise_tags(self) -> list[str]:
+        return [t.strip() for t in self.expertise.replace("，", ",").split(",") if t.strip()]
+
+
+class Membership(models.Model):
+    """One period of a member's belonging to a branch; transfers close one and open the next."""
+
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("member"),
+    )
+    branch = models.ForeignKey(
+        "branches.Branch", on_delete=models.PROTECT, related_name="memberships", verbose_name=_("branch"),
+    )
+    start_on = models.DateField(_("from"))
+    end_on = models.DateField(_("until"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("membership history")
+        ordering = ["member", "start_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"], condition=Q(end_on__isnull=True), name="membership_one_open_per_member",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_on__isnull=True) | Q(end_on__gte=models.F("start_on")),
+                name="membership_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.member_id} @ {self.branch_id} {self.start_on}–{self.end_on or ''}"
+
+
+class Post(models.Model):
+    """A member's post in a branch (支部书记, 组织委员, …) for a period; roles derive from these."""
+
+    class Kind(models.TextChoices):
+        SECRETARY = "secretary", _("secretary")
+        DEPUTY_SECRETARY = "deputy_secretary", _("deputy secretary")
+        ORGANISING = "organising", _("organising committee member")
+        PUBLICITY = "publicity", _("publicity committee member")
+        DISCIPLINE = "discipline", _("discipline committee member")
+        COMMITTEE = "committee", _("committee member")
+        GROUP_LEADER = "group_leader", _("Party group leader")
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="posts", verbose_name=_("member"))
+    branch = models.ForeignKey(
+        "branches.Branch", on_delete=models.PROTECT, related_name="posts", verbose_name=_("branch"),
+    )
+    kind = models.CharField(_("post"), max_length=20, choices=Kind)
+    start_on = models.DateField(_("from"))
+    end_on = models.DateField(_("until"), null=True, blank=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        ordering = ["branch", "kind", "start_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_on__isnull=True) | Q(end_on__gte=models.F("start_on")),
+                name="post_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.member_id}"

@@ -1,0 +1,191 @@
+"""Every access rule of the project: roles derive from posts and the leadership group.
+
+Another branch's object answers 404 (its existence is not revealed); a role
+that is too weak answers 403.
+"""
+from dataclasses import dataclass, field
+from functools import wraps
+
+from django.contrib.auth.models import AnonymousUser, Group
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from branches.models import Branch
+
+from .models import Member, Post
+
+LEADERSHIP_GROUP = "leadership"
+IDENTITY_PERMISSION = "members.view_full_identity"
+
+
+@dataclass(frozen=True)
+class Role:
+    kind: str  # "leadership", "committee" or "member"
+    can_write: bool
+
+
+LEADERSHIP = Role("leadership", can_write=True)
+COMMITTEE = Role("committee", can_write=True)
+PLAIN_MEMBER = Role("member", can_write=False)
+
+
+@dataclass
+class PartyRoles:
+    """What one user may do, loaded once per request."""
+
+    is_authenticated: bool = False
+    is_leadership: bool = False
+    is_admin: bool = False
+    can_view_identity: bool = False
+    member: Member | None = None
+    committee_branch_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def is_committee(self) -> bool:
+        return bool(self.committee_branch_ids)
+
+    @property
+    def is_member(self) -> bool:
+        return self.member is not None
+
+    @property
+    def manages_members(self) -> bool:
+        return self.is_leadership or self.is_committee
+
+    def role_in(self, branch_id: int) -> Role | None:
+        if self.is_leadership:
+            return LEADERSHIP
+        if branch_id in self.committee_branch_ids:
+            return COMMITTEE
+        if self.member is not None and self.member.branch_id == branch_id:
+            return PLAIN_MEMBER
+        return None
+
+
+def roles_for(user) -> PartyRoles:
+    """Return the user's roles, cached on the user object for the request."""
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return PartyRoles()
+    cached = getattr(user, "_party_roles", None)
+    if cached is not None:
+        return cached
+    member = Member.objects.select_related("branch").filter(user=user).first()
+    committee_ids = frozenset()
+    if member is not None:
+        committee_ids = frozenset(
+            Post.objects.current().committee().filter(member=member).values_list("branch_id", flat=True)
+        )
+    is_admin = user.is_superuser
+    roles = PartyRoles(
+        is_authenticated=True,
+        is_leadership=is_admin or user.groups.filter(name=LEADERSHIP_GROUP).exists(),
+        is_admin=is_admin,
+        can_view_identity=user.has_perm(IDENTITY_PERMISSION),
+        member=member,
+        committee_branch_ids=committee_ids,
+    )
+    user._party_roles = roles
+    return roles
+
+
+def role_for(user, branch_id: int) -> Role | None:
+    """Return the user's role in a branch, or None when they have none there."""
+    return roles_for(user).role_in(branch_id)
+
+
+def leadership_group() -> Group:
+    group, _created = Group.objects.get_or_create(name=LEADERSHIP_GROUP)
+    return group
+
+
+# --- objects ---------------------------------------------------------------
+
+def get_branch_for_user(request, branch_id: int, *, write: bool = False) -> Branch:
+    """Return the branch, or raise 404 outside the user's branches and 403 for read-only roles."""
+    branch = get_object_or_404(Branch.objects.select_related("parent"), pk=branch_id)
+    role = role_for(request.user, branch.pk)
+    if role is None:
+        raise Http404
+    if write and not role.can_write:
+        raise PermissionDenied
+    return branch
+
+
+def get_member_for_user(request, member_id: int, *, write: bool = False) -> Member:
+    """Return the member, or raise 404 outside the user's branches and 403 for too weak a role.
+
+    A member may read their own record; another member of the same branch may not.
+    """
+    member = get_object_or_404(Member.objects.select_related("branch", "user"), pk=member_id)
+    roles = roles_for(request.user)
+    role = roles.role_in(member.branch_id)
+    is_self = roles.member is not None and roles.member.pk == member.pk
+    if role is None and not is_self:
+        raise Http404
+    if write:
+        if role is None or not role.can_write:
+            raise PermissionDenied
+    elif not is_self and (role is None or role.kind == PLAIN_MEMBER.kind):
+        raise PermissionDenied
+    return member
+
+
+# --- scopes ----------------------------------------------------------------
+
+def visible_branches(user) -> QuerySet[Branch]:
+    """Return the organisations the user may open: all for leadership, else their own."""
+    roles = roles_for(user)
+    branches = Branch.objects.all()
+    if roles.is_leadership:
+        return branches
+    ids = set(roles.committee_branch_ids)
+    if roles.member is not None:
+        ids.add(roles.member.branch_id)
+    return branches.filter(pk__in=ids)
+
+
+def managed_members(user) -> QuerySet[Member]:
+    """Return the members whose records the user manages, or raise 403 for plain members."""
+    roles = roles_for(user)
+    if roles.is_leadership:
+        return Member.objects.all()
+    if roles.is_committee:
+        return Member.objects.in_branches(roles.committee_branch_ids)
+    raise PermissionDenied
+
+
+def managed_branches(user) -> QuerySet[Branch]:
+    """Return the branches whose data the user may change."""
+    roles = roles_for(user)
+    if roles.is_leadership:
+        return Branch.objects.all()
+    return Branch.objects.filter(pk__in=roles.committee_branch_ids)
+
+
+def can_view_identity(user, member: Member) -> bool:
+    """Full ID and phone numbers: the member themself and holders of the identity permission."""
+    roles = roles_for(user)
+    if roles.can_view_identity:
+        return True
+    return roles.member is not None and roles.member.pk == member.pk
+
+
+# --- view decorators -------------------------------------------------------
+
+def _requires(predicate):
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not predicate(roles_for(request.user)):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+leadership_required = _requires(lambda roles: roles.is_leadership)
+manager_required = _requires(lambda roles: roles.manages_members)

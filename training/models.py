@@ -1,0 +1,1 @@
+# Lessons, study plans and self-study arrive with their own issues.
