@@ -1,0 +1,29 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from members.roster import RosterInvalid, roster_import
+
+
+class Command(BaseCommand):
+    help = "Import a Party-member roster (.xlsx): all rows, or nothing when any row is invalid."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="path to the .xlsx workbook")
+
+    def handle(self, *args, **options):
+        try:
+            with open(options["file"], "rb") as handle:
+                counts = roster_import(handle, actor=None)
+        except FileNotFoundError:
+            raise CommandError(_("No such file: %(path)s") % {"path": options["file"]}) from None
+        except RosterInvalid as exc:
+            for error in exc.check.errors:
+                where = _("row %(line)d") % {"line": error.line} if error.line else _("file")
+                column = f"「{error.column}」" if error.column else ""
+                self.stderr.write(f"{where} {column}: {error.message}")
+            raise CommandError(
+                _("%(count)d problems found; nothing was imported.") % {"count": len(exc.check.errors)}
+            ) from None
+        self.stdout.write(_(
+            "Roster imported: %(create)d new, %(update)d updated, %(transfer)d transferred, %(unchanged)d unchanged."
+        ) % counts)
