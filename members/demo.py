@@ -217,7 +217,7 @@ def seed_organisation(*, stdout=None) -> dict:
         "members": len(members),
         "venues": len(venues),
         "users": len(users),
-        "created": dict(created),
+        "created": {kind: count for kind, count in created.items() if count},
         "logins": [_describe_login(login, plans, members) for login in DEMO_LOGINS],
     }
 

@@ -30,7 +30,7 @@ class Command(BaseCommand):
             f"登录账号 {summary['users']} 个。"
         )
         if created:
-            write("本次新建：" + "，".join(f"{_LABELS.get(k, k)} {v}" for k, v in sorted(created.items()) if v))
+            write("本次新建：" + "，".join(f"{label} {created[kind]}" for kind, label in _LABELS.items() if kind in created))
         else:
             write("数据已存在，本次未新建任何记录。")
         write("访问地址：http://127.0.0.1:8000/")

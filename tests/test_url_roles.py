@@ -1,0 +1,105 @@
+"""Walk every URL pattern of the project as every persona.
+
+A new view without an entry here fails the build: decide who may open it.
+"""
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from members.models import Member
+
+ANON, MEMBER, SECRETARY, OUTSIDER, LEADER, ADMIN = "anonymous", "member", "secretary", "outsider", "leader", "admin"
+PERSONAS = (ANON, MEMBER, SECRETARY, OUTSIDER, LEADER, ADMIN)
+
+
+def everyone(status, anonymous=302):
+    return {ANON: anonymous, **{p: status for p in PERSONAS[1:]}}
+
+
+MANAGERS_ONLY = {ANON: 302, MEMBER: 403, SECRETARY: 200, OUTSIDER: 403, LEADER: 200, ADMIN: 200}
+BRANCH_A_WRITE = {ANON: 302, MEMBER: 403, SECRETARY: 200, OUTSIDER: 404, LEADER: 200, ADMIN: 200}
+
+# GET status for each named URL, by persona; objects belong to branch A.
+EXPECTED = {
+    "home": everyone(200),
+    "healthz": everyone(200, anonymous=200),
+    "login": everyone(302, anonymous=200),
+    "logout": everyone(405),
+    "password_change": everyone(200),
+    "password_change_done": everyone(200),
+    "set_language": everyone(302, anonymous=302),
+    "branches:branch_list": everyone(200),
+    "branches:branch_detail": {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 404, LEADER: 200, ADMIN: 200},
+    "members:member_list": MANAGERS_ONLY,
+    "members:member_export": MANAGERS_ONLY,
+    "members:roster_import": MANAGERS_ONLY,
+    "members:roster_template": MANAGERS_ONLY,
+    "members:roster_import_confirm": everyone(405),
+    # The member persona opens their own record.
+    "members:member_detail": {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 404, LEADER: 200, ADMIN: 200},
+    "members:member_edit": BRANCH_A_WRITE,
+    "members:member_transfer": BRANCH_A_WRITE,
+}
+
+
+def walk(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            yield from walk(entry.url_patterns, namespace)
+        elif isinstance(entry, URLPattern):
+            yield (f"{prefix}{entry.name}" if entry.name else f"{prefix}<unnamed>"), entry
+
+
+ALL_PATTERNS = list(walk(get_resolver().url_patterns))
+APP_NAMES = sorted({n for n, _p in ALL_PATTERNS if not n.startswith("admin:") and not n.endswith("<unnamed>")})
+ADMIN_NAMES = sorted({n for n, _p in ALL_PATTERNS if n.startswith("admin:") and not n.endswith("<unnamed>")})
+
+
+def test_every_url_pattern_has_a_rule():
+    # The admin's unnamed patterns redirect to named ones, checked below.
+    unnamed = [str(p.pattern) for name, p in ALL_PATTERNS if name.endswith("<unnamed>") and not name.startswith("admin:")]
+    assert unnamed == []
+    assert sorted(set(APP_NAMES) - set(EXPECTED)) == []
+    assert sorted(set(EXPECTED) - set(APP_NAMES)) == []
+
+
+@pytest.fixture
+def url_args(branch_a, personas):
+    member = Member.objects.get(user=personas[MEMBER])
+    return {
+        "branch_id": branch_a.pk, "member_id": member.pk, "object_id": str(member.pk),
+        "app_label": "members", "content_type_id": 1, "id": str(personas[MEMBER].pk),
+    }
+
+
+def build_url(name, url_args):
+    pattern = dict(ALL_PATTERNS)[name]
+    keys = set(pattern.pattern.regex.groupindex)
+    return reverse(name, kwargs={k: v for k, v in url_args.items() if k in keys})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_app_urls_answer_as_expected_for_each_role(client, personas, url_args, persona):
+    if persona != ANON:
+        client.force_login(personas[persona])
+    got = {name: client.get(build_url(name, url_args)).status_code for name in APP_NAMES}
+    assert got == {name: EXPECTED[name][persona] for name in APP_NAMES}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_admin_urls_are_for_staff_only(client, personas, url_args, persona):
+    if persona != ANON:
+        client.force_login(personas[persona])
+    for name in ADMIN_NAMES:
+        response = client.get(build_url(name, url_args))
+        if name == "admin:login":
+            assert response.status_code in (200, 302), name
+        elif persona == ADMIN:
+            assert response.status_code < 500, name
+        else:
+            assert response.status_code in (302, 405), name
+            if response.status_code == 302:
+                target = response["Location"]
+                assert target.startswith(("/admin/login/", "/accounts/login/")) or target == "/admin/", name
