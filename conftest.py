@@ -3,6 +3,7 @@
 secretary — writes to branch A; member — reads branch A; outsider — branch B;
 leader — the leadership group; admin — superuser.
 """
+
 import os
 
 import pytest
@@ -34,8 +35,13 @@ def browser_type_launch_args(browser_type_launch_args):
         **browser_type_launch_args,
         "executable_path": "/usr/bin/chromium",
         "args": [
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
         ],
     }
 
@@ -136,5 +142,3 @@ def client_for(client):
 @pytest.fixture
 def live_url(live_server):
     return live_server.url
-
-

@@ -19,8 +19,12 @@ class Branch(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.BRANCH)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="children", verbose_name=_("parent organisation"),
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent organisation"),
     )
     units_served = models.CharField(_("units served"), max_length=200, blank=True)
     founded_on = models.DateField(_("founded on"), null=True, blank=True)
@@ -35,7 +39,8 @@ class Branch(models.Model):
         ordering = ["sort_order", "code"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(parent=models.F("pk")), name="branch_not_own_parent",
+                condition=~Q(parent=models.F("pk")),
+                name="branch_not_own_parent",
             ),
         ]
 
@@ -56,10 +61,14 @@ class Venue(models.Model):
     has_network = models.BooleanField(_("network"), default=False)
     has_video_link = models.BooleanField(_("video link"), default=False)
     owner = models.ForeignKey(
-        Branch, on_delete=models.PROTECT, related_name="venues", verbose_name=_("owning branch"),
+        Branch,
+        on_delete=models.PROTECT,
+        related_name="venues",
+        verbose_name=_("owning branch"),
     )
     is_shareable = models.BooleanField(
-        _("shareable with other branches"), default=True,
+        _("shareable with other branches"),
+        default=True,
     )
 
     class Meta:

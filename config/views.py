@@ -1,4 +1,5 @@
 """Pages that draw on every app, wired here so that no app reaches to its right."""
+
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -12,11 +13,11 @@ def home(request):
     roles = roles_for(request.user)
     context = {"year": timezone.localdate().year}
     if roles.is_leadership:
-        context["all_branches"] = list(branch_list_with_counts(request.user).filter(kind__in=["branch", "general_branch"]))
-    if roles.is_committee:
-        context["my_branches"] = list(
-            branch_list_with_counts(request.user).filter(pk__in=roles.committee_branch_ids)
+        context["all_branches"] = list(
+            branch_list_with_counts(request.user).filter(kind__in=["branch", "general_branch"])
         )
+    if roles.is_committee:
+        context["my_branches"] = list(branch_list_with_counts(request.user).filter(pk__in=roles.committee_branch_ids))
     return render(request, "home.html", context)
 
 

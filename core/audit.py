@@ -16,11 +16,7 @@ def audit_record(*, actor, action: str, target: models.Model, payload: dict | No
 
 def changes_between(before: dict, after: dict) -> dict:
     """Return {field: [old, new]} for the fields whose value differs, JSON-ready."""
-    return {
-        key: [_plain(before.get(key)), _plain(value)]
-        for key, value in after.items()
-        if before.get(key) != value
-    }
+    return {key: [_plain(before.get(key)), _plain(value)] for key, value in after.items() if before.get(key) != value}
 
 
 def _plain(value):

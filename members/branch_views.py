@@ -1,4 +1,5 @@
 """Pages of the organisation tree; they live here because they apply members' roles."""
+
 from django.shortcuts import render
 
 from .permissions import get_branch_for_user

@@ -6,6 +6,7 @@ branch code, venue owner and name, ID number, username, post holder and kind)
 is left as it is, so running it again changes nothing and edits made through
 the app survive.
 """
+
 import datetime
 import functools
 import random
@@ -48,8 +49,25 @@ COMPOUND_SURNAMES = ("欧阳", "司马")
 MALE_CHARS = "伟强军磊勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆旭宁龙林兵建国志文海峰亮成东晨洋"
 FEMALE_CHARS = "芳娜敏静丽艳娟霞燕玲桂丹萍红梅琳雪婷慧莉倩颖洁佳琴云月欣悦蓉秀兰英晶"
 MOBILE_PREFIXES = (
-    "133", "135", "136", "138", "139", "150", "151", "152", "158", "159",
-    "177", "180", "181", "182", "187", "188", "189", "191", "199",
+    "133",
+    "135",
+    "136",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "158",
+    "159",
+    "177",
+    "180",
+    "181",
+    "182",
+    "187",
+    "188",
+    "189",
+    "191",
+    "199",
 )
 ETHNICITIES = (("汉族", 88), ("彝族", 6), ("回族", 3), ("藏族", 3))
 EDUCATION_IN_SERVICE = (("大学本科", 55), ("研究生", 10), ("大专", 25), ("高中", 10))
@@ -83,65 +101,127 @@ class OrgSpec:
 
 ORGANISATION = (
     OrgSpec(
-        "dz", "云溪县交通运输局党组", Branch.Kind.PARTY_GROUP, None,
-        "云溪县交通运输局", datetime.date(1984, 3, 1), 1,
+        "dz",
+        "云溪县交通运输局党组",
+        Branch.Kind.PARTY_GROUP,
+        None,
+        "云溪县交通运输局",
+        datetime.date(1984, 3, 1),
+        1,
     ),
     OrgSpec(
-        "jgdw", "云溪县交通运输局机关党委", Branch.Kind.COMMITTEE, "dz",
-        "局机关及局属事业单位", datetime.date(1986, 7, 1), 2,
+        "jgdw",
+        "云溪县交通运输局机关党委",
+        Branch.Kind.COMMITTEE,
+        "dz",
+        "局机关及局属事业单位",
+        datetime.date(1986, 7, 1),
+        2,
     ),
     OrgSpec(
-        "jg1", "机关第一支部", Branch.Kind.BRANCH, "jgdw",
-        "局办公室、人事股、党建工作办公室", datetime.date(1986, 7, 1), 10,
-        size=22, work_unit="云溪县交通运输局机关", secretary_job="办公室主任",
+        "jg1",
+        "机关第一支部",
+        Branch.Kind.BRANCH,
+        "jgdw",
+        "局办公室、人事股、党建工作办公室",
+        datetime.date(1986, 7, 1),
+        10,
+        size=22,
+        work_unit="云溪县交通运输局机关",
+        secretary_job="办公室主任",
         job_posts=("科员", "一级科员", "四级主任科员", "副股长", "文秘"),
         expertise=("公文写作", "党务工作", "宣传报道", "信息化", "档案管理"),
         male_share=0.55,
     ),
     OrgSpec(
-        "jg2", "机关第二支部", Branch.Kind.BRANCH, "jgdw",
-        "局规划建设股、财务审计股、安全应急股", datetime.date(1998, 5, 1), 20,
-        size=20, work_unit="云溪县交通运输局机关", secretary_job="规划建设股股长",
+        "jg2",
+        "机关第二支部",
+        Branch.Kind.BRANCH,
+        "jgdw",
+        "局规划建设股、财务审计股、安全应急股",
+        datetime.date(1998, 5, 1),
+        20,
+        size=20,
+        work_unit="云溪县交通运输局机关",
+        secretary_job="规划建设股股长",
         job_posts=("科员", "一级科员", "四级主任科员", "副股长", "会计", "统计员"),
         expertise=("财务管理", "工程造价", "安全生产", "统计", "法律"),
-        male_share=0.55, probationary=1,
+        male_share=0.55,
+        probationary=1,
     ),
     OrgSpec(
-        "ysgl", "运输管理所支部", Branch.Kind.BRANCH, "jgdw",
-        "云溪县道路运输管理所", datetime.date(1992, 9, 1), 30,
-        size=18, work_unit="云溪县道路运输管理所", secretary_job="所长",
+        "ysgl",
+        "运输管理所支部",
+        Branch.Kind.BRANCH,
+        "jgdw",
+        "云溪县道路运输管理所",
+        datetime.date(1992, 9, 1),
+        30,
+        size=18,
+        work_unit="云溪县道路运输管理所",
+        secretary_job="所长",
         job_posts=("运管员", "客运管理员", "货运管理员", "驾培管理员", "副所长"),
         expertise=("道路运输管理", "安全生产", "现代物流", "驾驶培训"),
-        male_share=0.6, probationary=1,
+        male_share=0.6,
+        probationary=1,
     ),
     OrgSpec(
-        "glyh", "公路养护中心支部", Branch.Kind.BRANCH, "jgdw",
-        "云溪县公路养护中心", datetime.date(1988, 4, 1), 40,
-        size=20, work_unit="云溪县公路养护中心", secretary_job="主任",
+        "glyh",
+        "公路养护中心支部",
+        Branch.Kind.BRANCH,
+        "jgdw",
+        "云溪县公路养护中心",
+        datetime.date(1988, 4, 1),
+        40,
+        size=20,
+        work_unit="云溪县公路养护中心",
+        secretary_job="主任",
         job_posts=("养护工程师", "桥梁工程师", "养护工", "路政员", "机械操作员", "副主任"),
         expertise=("道路工程", "桥梁养护", "安全生产", "应急抢险", "工程机械"),
-        male_share=0.75, probationary=1,
+        male_share=0.75,
+        probationary=1,
     ),
     OrgSpec(
-        "zljd", "质量监督站支部", Branch.Kind.BRANCH, "jgdw",
-        "云溪县交通建设工程质量监督站", datetime.date(2003, 11, 1), 50,
-        size=12, work_unit="云溪县交通建设工程质量监督站", secretary_job="站长",
+        "zljd",
+        "质量监督站支部",
+        Branch.Kind.BRANCH,
+        "jgdw",
+        "云溪县交通建设工程质量监督站",
+        datetime.date(2003, 11, 1),
+        50,
+        size=12,
+        work_unit="云溪县交通建设工程质量监督站",
+        secretary_job="站长",
         job_posts=("质监工程师", "试验检测员", "副站长", "资料员"),
         expertise=("工程质量", "试验检测", "道路工程", "工程造价"),
         male_share=0.65,
     ),
     OrgSpec(
-        "jtzf", "交通执法大队支部", Branch.Kind.BRANCH, "jgdw",
-        "云溪县交通运输综合行政执法大队", datetime.date(2019, 6, 1), 60,
-        size=16, work_unit="云溪县交通运输综合行政执法大队", secretary_job="大队长",
+        "jtzf",
+        "交通执法大队支部",
+        Branch.Kind.BRANCH,
+        "jgdw",
+        "云溪县交通运输综合行政执法大队",
+        datetime.date(2019, 6, 1),
+        60,
+        size=16,
+        work_unit="云溪县交通运输综合行政执法大队",
+        secretary_job="大队长",
         job_posts=("执法队员", "中队长", "副大队长", "法制审核员"),
         expertise=("行政执法", "法律", "安全生产", "治超"),
-        male_share=0.75, probationary=1,
+        male_share=0.75,
+        probationary=1,
     ),
     OrgSpec(
-        "tx", "退休党员支部", Branch.Kind.BRANCH, "jgdw",
-        "局机关及局属单位离退休党员", datetime.date(2008, 10, 1), 70,
-        size=12, work_unit="云溪县交通运输局（退休）",
+        "tx",
+        "退休党员支部",
+        Branch.Kind.BRANCH,
+        "jgdw",
+        "局机关及局属单位离退休党员",
+        datetime.date(2008, 10, 1),
+        70,
+        size=12,
+        work_unit="云溪县交通运输局（退休）",
         secretary_job="人事股副股长（老干部工作）",
         job_posts=("退休干部", "退休职工"),
         expertise=("党史", "书法", "摄影", "红色故事宣讲"),
@@ -150,18 +230,42 @@ ORGANISATION = (
 )
 
 VENUES = (
-    ("jg1", "局机关三楼党员活动室", {
-        "address": "云溪县滨河路18号交通运输局三楼", "capacity": 60,
-        "has_projector": True, "has_network": True, "has_video_link": True, "is_shareable": True,
-    }),
-    ("glyh", "公路养护中心会议室", {
-        "address": "云溪县城北工业路6号公路养护中心二楼", "capacity": 40,
-        "has_projector": True, "has_network": True, "has_video_link": False, "is_shareable": True,
-    }),
-    ("ysgl", "运输管理所党员之家", {
-        "address": "云溪县客运站路2号运输管理所一楼", "capacity": 25,
-        "has_projector": False, "has_network": True, "has_video_link": False, "is_shareable": False,
-    }),
+    (
+        "jg1",
+        "局机关三楼党员活动室",
+        {
+            "address": "云溪县滨河路18号交通运输局三楼",
+            "capacity": 60,
+            "has_projector": True,
+            "has_network": True,
+            "has_video_link": True,
+            "is_shareable": True,
+        },
+    ),
+    (
+        "glyh",
+        "公路养护中心会议室",
+        {
+            "address": "云溪县城北工业路6号公路养护中心二楼",
+            "capacity": 40,
+            "has_projector": True,
+            "has_network": True,
+            "has_video_link": False,
+            "is_shareable": True,
+        },
+    ),
+    (
+        "ysgl",
+        "运输管理所党员之家",
+        {
+            "address": "云溪县客运站路2号运输管理所一楼",
+            "capacity": 25,
+            "has_projector": False,
+            "has_network": True,
+            "has_video_link": False,
+            "is_shareable": False,
+        },
+    ),
 )
 
 
@@ -196,6 +300,7 @@ class MemberPlan:
 
 def seed_organisation(*, stdout=None) -> dict:
     """Create whatever part of the demo bureau is missing; return counts and the demo logins."""
+
     def say(message):
         if stdout is not None:
             stdout.write(message)
@@ -241,10 +346,20 @@ def plan_members(today: datetime.date) -> list[MemberPlan]:
             username = demo_users.get((org.code, index))
             if username is None and (post or index == len(COMMITTEE)):
                 username = f"m{serial:04d}"
-            plans.append(_plan_member(
-                rng, org, index, post=post, probationary=probationary, username=username, today=today,
-                used_names=used_names, used_ids=used_ids, used_phones=used_phones,
-            ))
+            plans.append(
+                _plan_member(
+                    rng,
+                    org,
+                    index,
+                    post=post,
+                    probationary=probationary,
+                    username=username,
+                    today=today,
+                    used_names=used_names,
+                    used_ids=used_ids,
+                    used_phones=used_phones,
+                )
+            )
     return plans
 
 
@@ -318,14 +433,17 @@ def _plan_member(rng, org, index, *, post, probationary, username, today, used_n
 def _seed_branches(created) -> dict[str, Branch]:
     branches = {}
     for org in ORGANISATION:
-        branch, was_created = Branch.objects.get_or_create(code=org.code, defaults={
-            "name": org.name,
-            "kind": org.kind,
-            "parent": branches.get(org.parent),
-            "units_served": org.units_served,
-            "founded_on": org.founded_on,
-            "sort_order": org.sort_order,
-        })
+        branch, was_created = Branch.objects.get_or_create(
+            code=org.code,
+            defaults={
+                "name": org.name,
+                "kind": org.kind,
+                "parent": branches.get(org.parent),
+                "units_served": org.units_served,
+                "founded_on": org.founded_on,
+                "sort_order": org.sort_order,
+            },
+        )
         created["branches"] += was_created
         branches[org.code] = branch
     return branches
@@ -354,7 +472,9 @@ def _seed_members(plans, branches, created) -> list[Member]:
             created["memberships"] += 1
         if plan.post:
             _post, was_created = Post.objects.get_or_create(
-                member=member, branch=branches[plan.branch], kind=plan.post,
+                member=member,
+                branch=branches[plan.branch],
+                kind=plan.post,
                 defaults={"start_on": POSTS_START_ON},
             )
             created["posts"] += was_created
@@ -380,7 +500,10 @@ def _seed_users(plans, members, created) -> list:
         if plan.username is None:
             continue
         user = get_or_create_user(
-            plan.username, last_name=plan.surname, first_name=plan.given_name, email=plan.fields["email"],
+            plan.username,
+            last_name=plan.surname,
+            first_name=plan.given_name,
+            email=plan.fields["email"],
         )
         if member.user_id is None and not Member.objects.filter(user=user).exists():
             member.user = user
@@ -388,10 +511,14 @@ def _seed_users(plans, members, created) -> list:
         if plan.username == LEADER_USERNAME:
             user.groups.add(leadership_group())
         users.append(user)
-    users.append(get_or_create_user(
-        ADMIN["username"], is_staff=True, is_superuser=True,
-        **{k: v for k, v in ADMIN.items() if k != "username"},
-    ))
+    users.append(
+        get_or_create_user(
+            ADMIN["username"],
+            is_staff=True,
+            is_superuser=True,
+            **{k: v for k, v in ADMIN.items() if k != "username"},
+        )
+    )
     return users
 
 

@@ -19,12 +19,15 @@ class DateInput(forms.DateInput):
 
 class MemberFilterForm(forms.Form):
     q = forms.CharField(
-        label=_("Search"), required=False,
+        label=_("Search"),
+        required=False,
         widget=forms.TextInput(attrs={"placeholder": _("name or pinyin initials, e.g. zs")}),
     )
     branch = forms.ModelChoiceField(label=_("Branch"), queryset=Branch.objects.none(), required=False)
     status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("All statuses")), *Member.Status.choices],
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All statuses")), *Member.Status.choices],
     )
 
     def __init__(self, *args, branches, **kwargs):

@@ -1,4 +1,5 @@
 """National ID numbers (GB 11643) and phone numbers: validation and masking."""
+
 import datetime
 import re
 

@@ -4,8 +4,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
-from django.dispatch import receiver
 from django.contrib.auth.views import redirect_to_login
+from django.dispatch import receiver
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 LOGIN_AT = "session_login_at"
@@ -43,3 +44,24 @@ class SessionLifetimeMiddleware:
             if now - last_seen >= _TOUCH_EVERY:
                 request.session[LAST_SEEN] = now
         return self.get_response(request)
+
+
+class ChineseFirstLocaleMiddleware:
+    """Activate the language chosen with the switcher, else Simplified Chinese.
+
+    The browser's Accept-Language is ignored on purpose: bureau computers often
+    run an English system, and the product speaks Chinese unless asked not to.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        supported = dict(settings.LANGUAGES)
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response

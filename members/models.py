@@ -22,20 +22,32 @@ class Member(models.Model):
         DECEASED = "deceased", _("deceased")
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="member", verbose_name=_("login account"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="member",
+        verbose_name=_("login account"),
     )
     full_name = models.CharField(_("name"), max_length=50)
     name_pinyin = models.CharField(_("name in pinyin"), max_length=200, blank=True, editable=False)
     name_initials = models.CharField(
-        _("pinyin initials"), max_length=50, blank=True, editable=False, db_index=True,
+        _("pinyin initials"),
+        max_length=50,
+        blank=True,
+        editable=False,
+        db_index=True,
     )
     gender = models.CharField(_("gender"), max_length=10, choices=Gender)
     ethnicity = models.CharField(_("ethnicity"), max_length=20, blank=True)
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
     education = models.CharField(_("education"), max_length=30, blank=True)
     id_number = models.CharField(
-        _("national ID number"), max_length=18, unique=True, null=True, blank=True,
+        _("national ID number"),
+        max_length=18,
+        unique=True,
+        null=True,
+        blank=True,
     )
     phone = models.CharField(_("mobile phone"), max_length=11, blank=True)
     landline = models.CharField(_("landline"), max_length=30, blank=True)
@@ -45,14 +57,19 @@ class Member(models.Model):
     full_member_on = models.DateField(_("became a full member on"), null=True, blank=True)
     status = models.CharField(_("Party membership status"), max_length=20, choices=Status, default=Status.FULL)
     branch = models.ForeignKey(
-        "branches.Branch", on_delete=models.PROTECT, related_name="members", verbose_name=_("branch"),
+        "branches.Branch",
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name=_("branch"),
     )
     work_unit = models.CharField(_("work unit"), max_length=100, blank=True)
     job_post = models.CharField(_("job post"), max_length=100, blank=True)
     party_title = models.CharField(_("post in the Party"), max_length=50, blank=True)
     party_group = models.CharField(_("Party group (小组)"), max_length=50, blank=True)
     expertise = models.CharField(
-        _("expertise tags"), max_length=200, blank=True,
+        _("expertise tags"),
+        max_length=200,
+        blank=True,
         help_text=_("Separate tags with commas, e.g. road engineering, law, finance."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -102,10 +119,16 @@ class Membership(models.Model):
     """One period of a member's belonging to a branch; transfers close one and open the next."""
 
     member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("member"),
+        Member,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        verbose_name=_("member"),
     )
     branch = models.ForeignKey(
-        "branches.Branch", on_delete=models.PROTECT, related_name="memberships", verbose_name=_("branch"),
+        "branches.Branch",
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        verbose_name=_("branch"),
     )
     start_on = models.DateField(_("from"))
     end_on = models.DateField(_("until"), null=True, blank=True)
@@ -117,7 +140,9 @@ class Membership(models.Model):
         ordering = ["member", "start_on"]
         constraints = [
             models.UniqueConstraint(
-                fields=["member"], condition=Q(end_on__isnull=True), name="membership_one_open_per_member",
+                fields=["member"],
+                condition=Q(end_on__isnull=True),
+                name="membership_one_open_per_member",
             ),
             models.CheckConstraint(
                 condition=Q(end_on__isnull=True) | Q(end_on__gte=models.F("start_on")),
@@ -143,7 +168,10 @@ class Post(models.Model):
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="posts", verbose_name=_("member"))
     branch = models.ForeignKey(
-        "branches.Branch", on_delete=models.PROTECT, related_name="posts", verbose_name=_("branch"),
+        "branches.Branch",
+        on_delete=models.PROTECT,
+        related_name="posts",
+        verbose_name=_("branch"),
     )
     kind = models.CharField(_("post"), max_length=20, choices=Kind)
     start_on = models.DateField(_("from"))

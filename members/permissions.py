@@ -3,6 +3,7 @@
 Another branch's object answers 404 (its existence is not revealed); a role
 that is too weak answers 403.
 """
+
 from dataclasses import dataclass, field
 from functools import wraps
 
@@ -75,7 +76,7 @@ def roles_for(user) -> PartyRoles:
     committee_ids = frozenset()
     if member is not None:
         committee_ids = frozenset(
-            Post.objects.current().committee().filter(member=member).values_list("branch_id", flat=True)
+            Post.objects.current().committee().filter(member=member).order_by().values_list("branch_id", flat=True)
         )
     is_admin = user.is_superuser
     roles = PartyRoles(
@@ -101,6 +102,7 @@ def leadership_group() -> Group:
 
 
 # --- objects ---------------------------------------------------------------
+
 
 def get_branch_for_user(request, branch_id: int, *, write: bool = False) -> Branch:
     """Return the branch, or raise 404 outside the user's branches and 403 for read-only roles."""
@@ -133,6 +135,7 @@ def get_member_for_user(request, member_id: int, *, write: bool = False) -> Memb
 
 
 # --- scopes ----------------------------------------------------------------
+
 
 def visible_branches(user) -> QuerySet[Branch]:
     """Return the organisations the user may open: all for leadership, else their own."""
@@ -173,6 +176,7 @@ def can_view_identity(user, member: Member) -> bool:
 
 
 # --- view decorators -------------------------------------------------------
+
 
 def _requires(predicate):
     def decorator(view):

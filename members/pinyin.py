@@ -1,4 +1,5 @@
 """Pinyin search columns, so that `zs` or `zhangsan` finds 张三."""
+
 from pypinyin import Style, lazy_pinyin
 
 

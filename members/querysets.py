@@ -3,7 +3,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 COMMITTEE_POST_KINDS = (
-    "secretary", "deputy_secretary", "organising", "publicity", "discipline", "committee",
+    "secretary",
+    "deputy_secretary",
+    "organising",
+    "publicity",
+    "discipline",
+    "committee",
 )
 
 
@@ -27,9 +32,7 @@ class MemberQuerySet(models.QuerySet):
             return self
         needle = text.lower().replace(" ", "")
         condition = (
-            Q(full_name__icontains=text)
-            | Q(name_initials__startswith=needle)
-            | Q(name_pinyin__startswith=needle)
+            Q(full_name__icontains=text) | Q(name_initials__startswith=needle) | Q(name_pinyin__startswith=needle)
         )
         if include_identity:
             condition |= Q(id_number=text.upper())

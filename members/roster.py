@@ -3,6 +3,7 @@
 An import is all or nothing: every row is validated first, and the rows are
 written in one transaction only when the whole file is valid.
 """
+
 import datetime
 import io
 import re
@@ -26,14 +27,34 @@ from .services import member_create, member_data, member_transfer, member_update
 # The columns branch secretaries already keep; the sheet format is fixed, so
 # the headers are data, not interface text.
 COLUMNS = (
-    "序号", "姓名", "所在党组织", "身份证号", "性别", "民族", "出生日期", "学历", "人员类别",
-    "加入党组织日期", "转为正式党员日期", "工作岗位", "党内职务", "党小组", "手机号码", "固定电话",
+    "序号",
+    "姓名",
+    "所在党组织",
+    "身份证号",
+    "性别",
+    "民族",
+    "出生日期",
+    "学历",
+    "人员类别",
+    "加入党组织日期",
+    "转为正式党员日期",
+    "工作岗位",
+    "党内职务",
+    "党小组",
+    "手机号码",
+    "固定电话",
     "党籍状态",
 )
 REQUIRED = ("姓名", "所在党组织", "身份证号", "加入党组织日期", "党籍状态")
 TEXT_FIELDS = {
-    "姓名": "full_name", "民族": "ethnicity", "学历": "education", "人员类别": "category",
-    "工作岗位": "job_post", "党内职务": "party_title", "党小组": "party_group", "固定电话": "landline",
+    "姓名": "full_name",
+    "民族": "ethnicity",
+    "学历": "education",
+    "人员类别": "category",
+    "工作岗位": "job_post",
+    "党内职务": "party_title",
+    "党小组": "party_group",
+    "固定电话": "landline",
 }
 GENDERS = {"男": Member.Gender.MALE, "女": Member.Gender.FEMALE}
 STATUSES = {
@@ -87,6 +108,7 @@ class RosterInvalid(Exception):
 
 # --- reading ---------------------------------------------------------------
 
+
 def _text(value) -> str:
     if value is None:
         return ""
@@ -104,9 +126,7 @@ def _date(value) -> datetime.date:
     text = _text(value)
     match = _DATE.match(text) or _COMPACT_DATE.match(text)
     if not match:
-        raise ValidationError(
-            _("“%(value)s” is not a date; write it as 2021-07-01.") % {"value": text}
-        )
+        raise ValidationError(_("“%(value)s” is not a date; write it as 2021-07-01.") % {"value": text})
     try:
         return datetime.date(*(int(part) for part in match.groups()))
     except ValueError:
@@ -146,9 +166,7 @@ def roster_check(file, *, actor) -> RosterCheck:
         check.errors.append(RosterError(0, "", _("The sheet has no member rows.")))
         return check
     if len(body) > MAX_ROWS:
-        check.errors.append(
-            RosterError(0, "", _("A roster may have at most %(max)d rows.") % {"max": MAX_ROWS})
-        )
+        check.errors.append(RosterError(0, "", _("A roster may have at most %(max)d rows.") % {"max": MAX_ROWS}))
         return check
 
     index = {name: header.index(name) for name in COLUMNS if name in header}
@@ -168,23 +186,34 @@ def roster_check(file, *, actor) -> RosterCheck:
             continue
         id_number = row.data["id_number"]
         if id_number in first_line_of:
-            check.errors.append(RosterError(line, "身份证号", _(
-                "The same ID number is already on row %(line)d."
-            ) % {"line": first_line_of[id_number]}))
+            check.errors.append(
+                RosterError(
+                    line,
+                    "身份证号",
+                    _("The same ID number is already on row %(line)d.") % {"line": first_line_of[id_number]},
+                )
+            )
             continue
         first_line_of[id_number] = line
         if writable is not None and row.branch.pk not in writable:
-            check.errors.append(RosterError(line, "所在党组织", _(
-                "You may not manage members of %(branch)s."
-            ) % {"branch": row.branch.name}))
+            check.errors.append(
+                RosterError(
+                    line, "所在党组织", _("You may not manage members of %(branch)s.") % {"branch": row.branch.name}
+                )
+            )
             continue
         row.member = known.get(id_number)
         if row.member is not None:
             if row.member.branch_id != row.branch.pk:
                 if writable is not None and row.member.branch_id not in writable:
-                    check.errors.append(RosterError(line, "身份证号", _(
-                        "This person is a member of %(branch)s; a transfer there must come first."
-                    ) % {"branch": row.member.branch.name}))
+                    check.errors.append(
+                        RosterError(
+                            line,
+                            "身份证号",
+                            _("This person is a member of %(branch)s; a transfer there must come first.")
+                            % {"branch": row.member.branch.name},
+                        )
+                    )
                     continue
                 row.action = "transfer"
             elif member_data(row.member) == {**member_data(row.member), **row.data}:
@@ -289,6 +318,7 @@ def _check_row(line, cells, branches, errors) -> RosterRow | None:
 
 # --- writing ---------------------------------------------------------------
 
+
 def roster_import(file, *, actor) -> dict[str, int]:
     """Import a roster workbook: all rows in one transaction, or nothing.
 
@@ -306,7 +336,10 @@ def roster_import(file, *, actor) -> dict[str, int]:
                 continue
             if row.action == "transfer":
                 member_transfer(
-                    member=row.member, to_branch=row.branch, on=today, actor=actor,
+                    member=row.member,
+                    to_branch=row.branch,
+                    on=today,
+                    actor=actor,
                     note=_("roster import"),
                 )
             if row.action != "unchanged":
@@ -361,15 +394,27 @@ def roster_export(members, *, viewer) -> bytes:
     status_label = {v: k for k, v in STATUSES.items()}
     for number, member in enumerate(members, start=1):
         full = viewer is None or can_view_identity(viewer, member)
-        sheet.append((
-            number, member.full_name, member.branch.name,
-            member.id_number if full else mask_id_number(member.id_number),
-            gender_label.get(member.gender, ""), member.ethnicity, member.birth_date, member.education,
-            member.category, member.joined_party_on, member.full_member_on, member.job_post,
-            member.party_title, member.party_group,
-            member.phone if full else mask_phone(member.phone),
-            member.landline, status_label.get(member.status, ""),
-        ))
+        sheet.append(
+            (
+                number,
+                member.full_name,
+                member.branch.name,
+                member.id_number if full else mask_id_number(member.id_number),
+                gender_label.get(member.gender, ""),
+                member.ethnicity,
+                member.birth_date,
+                member.education,
+                member.category,
+                member.joined_party_on,
+                member.full_member_on,
+                member.job_post,
+                member.party_title,
+                member.party_group,
+                member.phone if full else mask_phone(member.phone),
+                member.landline,
+                status_label.get(member.status, ""),
+            )
+        )
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
             if isinstance(cell.value, datetime.date):

@@ -1,4 +1,5 @@
 """Read side of members and the organisation: the shapes pages and exports need."""
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from branches.models import Branch
@@ -43,7 +44,9 @@ def branch_detail(branch: Branch) -> Branch:
         .annotate(
             member_count=Count("members", filter=Q(members__status__in=ACTIVE_STATUSES), distinct=True),
             probationary_count=Count(
-                "members", filter=Q(members__status=Member.Status.PROBATIONARY), distinct=True,
+                "members",
+                filter=Q(members__status=Member.Status.PROBATIONARY),
+                distinct=True,
             ),
         )
         .prefetch_related(Prefetch("posts", queryset=committee, to_attr="current_posts"), "venues")

@@ -1,4 +1,5 @@
 """Write side of members: the only place that changes members, memberships and posts."""
+
 import datetime
 
 from django.db import transaction
@@ -12,9 +13,24 @@ from .models import Member, Membership
 # Fields a roster row or the edit form may set; the account link and the
 # branch are changed only through their own services.
 MEMBER_DATA_FIELDS = (
-    "full_name", "gender", "ethnicity", "birth_date", "education", "id_number", "phone",
-    "landline", "email", "category", "joined_party_on", "full_member_on", "status",
-    "work_unit", "job_post", "party_title", "party_group", "expertise",
+    "full_name",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "education",
+    "id_number",
+    "phone",
+    "landline",
+    "email",
+    "category",
+    "joined_party_on",
+    "full_member_on",
+    "status",
+    "work_unit",
+    "job_post",
+    "party_title",
+    "party_group",
+    "expertise",
 )
 
 
@@ -30,7 +46,9 @@ def member_create(*, branch: Branch, data: dict, actor, joined_branch_on: dateti
     member.full_clean()
     member.save()
     Membership.objects.create(
-        member=member, branch=branch, start_on=joined_branch_on or member.joined_party_on,
+        member=member,
+        branch=branch,
+        start_on=joined_branch_on or member.joined_party_on,
     )
     audit_record(actor=actor, action="member.created", target=member, payload={"branch": branch.pk})
     return member
@@ -71,7 +89,9 @@ def member_transfer(*, member: Member, to_branch: Branch, on: datetime.date, act
     member.branch = to_branch
     member.save(update_fields=["branch", "updated_at"])
     audit_record(
-        actor=actor, action="member.transferred", target=member,
+        actor=actor,
+        action="member.transferred",
+        target=member,
         payload={"from": from_branch_id, "to": to_branch.pk, "on": on.isoformat()},
     )
     return member

@@ -24,7 +24,10 @@ def _filtered_members(request):
     form = MemberFilterForm(request.GET or None, branches=managed_branches(request.user).branches_only())
     filters = form.cleaned_data if form.is_valid() else {}
     members = member_list_for_user(
-        request.user, q=filters.get("q", ""), branch=filters.get("branch"), status=filters.get("status", ""),
+        request.user,
+        q=filters.get("q", ""),
+        branch=filters.get("branch"),
+        status=filters.get("status", ""),
     )
     return form, members
 
@@ -62,8 +65,11 @@ def member_transfer_view(request, member_id):
     form = MemberTransferForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         member_transfer(
-            member=member, to_branch=form.cleaned_data["to_branch"], on=form.cleaned_data["on"],
-            actor=request.user, note=form.cleaned_data["note"],
+            member=member,
+            to_branch=form.cleaned_data["to_branch"],
+            on=form.cleaned_data["on"],
+            actor=request.user,
+            note=form.cleaned_data["note"],
         )
         messages.success(request, _("The member was transferred."))
         return redirect(member)
@@ -76,13 +82,16 @@ def member_export(request):
     _form, members = _filtered_members(request)
     content = roster_export(members, viewer=request.user)
     filename = f"roster-{timezone.localdate():%Y%m%d}.xlsx"
-    return HttpResponse(content, content_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return HttpResponse(
+        content, content_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 @manager_required
 def roster_template_view(request):
     return HttpResponse(
-        roster_template(), content_type=XLSX,
+        roster_template(),
+        content_type=XLSX,
         headers={"Content-Disposition": 'attachment; filename="roster-template.xlsx"'},
     )
 
@@ -130,7 +139,9 @@ def roster_import_confirm(request):
     finally:
         path.unlink(missing_ok=True)
         request.session.pop(ROSTER_SESSION_KEY, None)
-    messages.success(request, _(
-        "Roster imported: %(create)d new, %(update)d updated, %(transfer)d transferred, %(unchanged)d unchanged."
-    ) % counts)
+    messages.success(
+        request,
+        _("Roster imported: %(create)d new, %(update)d updated, %(transfer)d transferred, %(unchanged)d unchanged.")
+        % counts,
+    )
     return redirect("members:member_list")

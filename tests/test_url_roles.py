@@ -2,6 +2,7 @@
 
 A new view without an entry here fails the build: decide who may open it.
 """
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -57,7 +58,9 @@ ADMIN_NAMES = sorted({n for n, _p in ALL_PATTERNS if n.startswith("admin:") and 
 
 def test_every_url_pattern_has_a_rule():
     # The admin's unnamed patterns redirect to named ones, checked below.
-    unnamed = [str(p.pattern) for name, p in ALL_PATTERNS if name.endswith("<unnamed>") and not name.startswith("admin:")]
+    unnamed = [
+        str(p.pattern) for name, p in ALL_PATTERNS if name.endswith("<unnamed>") and not name.startswith("admin:")
+    ]
     assert unnamed == []
     assert sorted(set(APP_NAMES) - set(EXPECTED)) == []
     assert sorted(set(EXPECTED) - set(APP_NAMES)) == []
@@ -67,8 +70,12 @@ def test_every_url_pattern_has_a_rule():
 def url_args(branch_a, personas):
     member = Member.objects.get(user=personas[MEMBER])
     return {
-        "branch_id": branch_a.pk, "member_id": member.pk, "object_id": str(member.pk),
-        "app_label": "members", "content_type_id": 1, "id": str(personas[MEMBER].pk),
+        "branch_id": branch_a.pk,
+        "member_id": member.pk,
+        "object_id": str(member.pk),
+        "app_label": "members",
+        "content_type_id": 1,
+        "id": str(personas[MEMBER].pk),
     }
 
 

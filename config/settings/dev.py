@@ -1,4 +1,5 @@
 """The embedded default: SQLite and a file-based broker under var/, DEBUG on."""
+
 from .base import *  # noqa: F403
 from .base import VAR_DIR, env
 

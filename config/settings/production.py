@@ -1,4 +1,5 @@
 """Production: every secret comes from the environment, or the process refuses to start."""
+
 from .base import *  # noqa: F403
 from .base import env
 

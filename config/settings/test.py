@@ -1,4 +1,5 @@
 """Settings for pytest: PostgreSQL when DATABASE_URL is set, SQLite otherwise."""
+
 from .base import *  # noqa: F403
 from .base import VAR_DIR
 

@@ -1,4 +1,5 @@
 """The demo bureau: a plausible organisation, valid records, working logins, and safe to re-run."""
+
 from io import StringIO
 
 import pytest
@@ -87,7 +88,9 @@ def test_seeding_twice_changes_nothing(seeded):
     assert _counts() == counts
     assert list(Member.objects.order_by("pk").values()) == members
     assert again["created"] == {}
-    assert {k: again[k] for k in ("members", "venues", "users")} == {k: seeded[k] for k in ("members", "venues", "users")}
+    assert {k: again[k] for k in ("members", "venues", "users")} == {
+        k: seeded[k] for k in ("members", "venues", "users")
+    }
 
 
 def test_command_prints_the_demo_logins():

@@ -21,13 +21,18 @@ def snapshot():
 
 
 def test_good_file_imports_every_row_with_membership(branch_a, branch_b):
-    rows = [roster_row(1, branch_a.name), roster_row(2, branch_b.name, 性别="女", 身份证号=make_id_number(77, gender="female"))]
+    rows = [
+        roster_row(1, branch_a.name),
+        roster_row(2, branch_b.name, 性别="女", 身份证号=make_id_number(77, gender="female")),
+    ]
     counts = roster_import(roster_file(rows), actor=None)
     assert counts == {"create": 2, "update": 0, "transfer": 0, "unchanged": 0}
     first = Member.objects.get(id_number=rows[0]["身份证号"])
     assert first.branch == branch_a and first.full_name == "测试1号"
     assert first.joined_party_on == datetime.date(2010, 7, 1)
-    assert first.birth_date == datetime.date(int(rows[0]["身份证号"][6:10]), int(rows[0]["身份证号"][10:12]), int(rows[0]["身份证号"][12:14]))
+    assert first.birth_date == datetime.date(
+        int(rows[0]["身份证号"][6:10]), int(rows[0]["身份证号"][10:12]), int(rows[0]["身份证号"][12:14])
+    )
     assert Member.objects.get(id_number=rows[1]["身份证号"]).gender == Member.Gender.FEMALE
     assert Membership.objects.filter(member=first, branch=branch_a, end_on__isnull=True).count() == 1
 
@@ -44,8 +49,9 @@ def test_reimporting_the_same_file_changes_nothing(branch_a):
 
 def test_known_id_number_updates_instead_of_duplicating(branch_a):
     existing = MemberFactory(branch=branch_a, full_name="旧名字")
-    row = roster_row(1, branch_a.name, 身份证号=existing.id_number, 姓名="新名字",
-                     出生日期=existing.birth_date.isoformat())
+    row = roster_row(
+        1, branch_a.name, 身份证号=existing.id_number, 姓名="新名字", 出生日期=existing.birth_date.isoformat()
+    )
     counts = roster_import(roster_file([row]), actor=None)
     assert counts["update"] == 1
     assert Member.objects.filter(id_number=existing.id_number).count() == 1
@@ -71,7 +77,10 @@ BAD_ROWS = {
     "missing required value": ({"姓名": ""}, "姓名"),
     "wrong check digit": ({"身份证号": WRONG_CHECK_ID}, "身份证号"),
     "date that does not exist": ({"加入党组织日期": "2021-02-30"}, "加入党组织日期"),
-    "joining after full membership": ({"加入党组织日期": "2015-07-01", "转为正式党员日期": "2014-07-01"}, "转为正式党员日期"),
+    "joining after full membership": (
+        {"加入党组织日期": "2015-07-01", "转为正式党员日期": "2014-07-01"},
+        "转为正式党员日期",
+    ),
     "unknown branch": ({"所在党组织": "不存在的支部"}, "所在党组织"),
     "malformed phone": ({"手机号码": "12345"}, "手机号码"),
     "gender against ID": ({"性别": "女"}, "性别"),

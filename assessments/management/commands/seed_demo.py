@@ -1,4 +1,5 @@
 """Fill the database with the demo bureau and print how to log in."""
+
 from django.core.management.base import BaseCommand
 
 from members.demo import seed_organisation
@@ -12,7 +13,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--scale", choices=sorted(SCALES), default="county",
+            "--scale",
+            choices=sorted(SCALES),
+            default="county",
             help="演示数据规模（默认 county：一个县局）。",
         )
 
@@ -30,14 +33,16 @@ class Command(BaseCommand):
             f"登录账号 {summary['users']} 个。"
         )
         if created:
-            write("本次新建：" + "，".join(f"{label} {created[kind]}" for kind, label in _LABELS.items() if kind in created))
+            write(
+                "本次新建："
+                + "，".join(f"{label} {created[kind]}" for kind, label in _LABELS.items() if kind in created)
+            )
         else:
             write("数据已存在，本次未新建任何记录。")
         write("访问地址：http://127.0.0.1:8000/")
         write("")
         rows = [("用户名", "密码", "角色", "对应党员")] + [
-            (login["username"], login["password"], login["role"], login["member"] or "—")
-            for login in summary["logins"]
+            (login["username"], login["password"], login["role"], login["member"] or "—") for login in summary["logins"]
         ]
         widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
         for row in rows:
@@ -45,8 +50,12 @@ class Command(BaseCommand):
 
 
 _LABELS = {
-    "branches": "党组织", "venues": "活动场所", "members": "党员",
-    "memberships": "组织关系", "posts": "支委职务", "users": "账号",
+    "branches": "党组织",
+    "venues": "活动场所",
+    "members": "党员",
+    "memberships": "组织关系",
+    "posts": "支委职务",
+    "users": "账号",
 }
 
 

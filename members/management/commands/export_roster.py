@@ -16,4 +16,6 @@ class Command(BaseCommand):
         content = roster_export(members, viewer=None)
         with open(options["file"], "wb") as handle:
             handle.write(content)
-        self.stdout.write(_("%(count)d members written to %(path)s") % {"count": members.count(), "path": options["file"]})
+        self.stdout.write(
+            _("%(count)d members written to %(path)s") % {"count": members.count(), "path": options["file"]}
+        )

@@ -24,6 +24,7 @@ class Command(BaseCommand):
             raise CommandError(
                 _("%(count)d problems found; nothing was imported.") % {"count": len(exc.check.errors)}
             ) from None
-        self.stdout.write(_(
-            "Roster imported: %(create)d new, %(update)d updated, %(transfer)d transferred, %(unchanged)d unchanged."
-        ) % counts)
+        self.stdout.write(
+            _("Roster imported: %(create)d new, %(update)d updated, %(transfer)d transferred, %(unchanged)d unchanged.")
+            % counts
+        )
