@@ -10,7 +10,7 @@ class Branch(models.Model):
     """A node of the Party organisation tree: Party group, committee, general branch or branch."""
 
     class Kind(models.TextChoices):
-        PARTY_GROUP = "party_group", _("Party group")
+        PARTY_GROUP = "party_group", _("leading Party group")
         COMMITTEE = "committee", _("Party committee")
         GENERAL_BRANCH = "general_branch", _("general branch")
         BRANCH = "branch", _("branch")

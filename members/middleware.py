@@ -62,6 +62,10 @@ class ChineseFirstLocaleMiddleware:
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            # The thread serves other requests (and tests) next.
+            translation.deactivate()
         response.headers.setdefault("Content-Language", language)
         return response

@@ -29,7 +29,7 @@ class Member(models.Model):
         related_name="member",
         verbose_name=_("login account"),
     )
-    full_name = models.CharField(_("name"), max_length=50)
+    full_name = models.CharField(_("full name"), max_length=50)
     name_pinyin = models.CharField(_("name in pinyin"), max_length=200, blank=True, editable=False)
     name_initials = models.CharField(
         _("pinyin initials"),
@@ -65,7 +65,7 @@ class Member(models.Model):
     work_unit = models.CharField(_("work unit"), max_length=100, blank=True)
     job_post = models.CharField(_("job post"), max_length=100, blank=True)
     party_title = models.CharField(_("post in the Party"), max_length=50, blank=True)
-    party_group = models.CharField(_("Party group (小组)"), max_length=50, blank=True)
+    party_group = models.CharField(_("Party cell"), max_length=50, blank=True)
     expertise = models.CharField(
         _("expertise tags"),
         max_length=200,
@@ -164,7 +164,7 @@ class Post(models.Model):
         PUBLICITY = "publicity", _("publicity committee member")
         DISCIPLINE = "discipline", _("discipline committee member")
         COMMITTEE = "committee", _("committee member")
-        GROUP_LEADER = "group_leader", _("Party group leader")
+        GROUP_LEADER = "group_leader", _("Party cell leader")
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="posts", verbose_name=_("member"))
     branch = models.ForeignKey(

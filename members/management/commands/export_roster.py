@@ -1,5 +1,5 @@
 from django.core.management.base import BaseCommand
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from members.models import Member
 from members.roster import roster_export
@@ -14,8 +14,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         members = Member.objects.select_related("branch").order_by("branch__sort_order", "name_pinyin", "pk")
         content = roster_export(members, viewer=None)
+        count = members.count()
         with open(options["file"], "wb") as handle:
             handle.write(content)
         self.stdout.write(
-            _("%(count)d members written to %(path)s") % {"count": members.count(), "path": options["file"]}
+            ngettext("%(count)d member written to %(path)s", "%(count)d members written to %(path)s", count)
+            % {"count": count, "path": options["file"]}
         )

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from members.roster import RosterInvalid, roster_import
 
@@ -22,7 +23,12 @@ class Command(BaseCommand):
                 column = f"「{error.column}」" if error.column else ""
                 self.stderr.write(f"{where} {column}: {error.message}")
             raise CommandError(
-                _("%(count)d problems found; nothing was imported.") % {"count": len(exc.check.errors)}
+                ngettext(
+                    "%(count)d problem found; nothing was imported.",
+                    "%(count)d problems found; nothing was imported.",
+                    len(exc.check.errors),
+                )
+                % {"count": len(exc.check.errors)}
             ) from None
         self.stdout.write(
             _("Roster imported: %(create)d new, %(update)d updated, %(transfer)d transferred, %(unchanged)d unchanged.")

@@ -1,0 +1,42 @@
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+
+class LessonQuerySet(models.QuerySet):
+    def live(self):
+        """Drop cancelled lessons."""
+        return self.exclude(status="cancelled")
+
+    def overlapping(self, start, end):
+        """Keep lessons that share any moment with [start, end)."""
+        return self.filter(start__lt=end, end__gt=start)
+
+    def in_range(self, start, end):
+        """Keep lessons starting in [start, end)."""
+        return self.filter(start__gte=start, start__lt=end)
+
+    def for_member(self, member):
+        """Keep published or held lessons whose audience includes *member*."""
+        from .models import Attendance, LessonHost
+
+        accepted_host = LessonHost.objects.filter(lesson=OuterRef("pk"), branch_id=member.branch_id, status="accepted")
+        has_row = Attendance.objects.filter(lesson=OuterRef("pk"), member=member)
+        invited = self.model.extra_audience.through.objects.filter(lesson=OuterRef("pk"), member=member)
+        return self.exclude(status="draft").filter(Exists(accepted_host) | Exists(has_row) | Exists(invited))
+
+    def hosted_by(self, branch_ids):
+        """Keep lessons where one of *branch_ids* is organiser or invited co-host."""
+        from .models import LessonHost
+
+        return self.filter(Exists(LessonHost.objects.filter(lesson=OuterRef("pk"), branch_id__in=branch_ids)))
+
+    def visible_to(self, roles):
+        """Keep the lessons a user with *roles* may open."""
+        if roles.is_leadership:
+            return self
+        condition = Q(pk__in=[])
+        if roles.committee_branch_ids:
+            condition |= Q(pk__in=self.model.objects.hosted_by(roles.committee_branch_ids).values("pk"))
+        if roles.member is not None:
+            condition |= Q(pk__in=self.model.objects.for_member(roles.member).values("pk"))
+        return self.filter(condition)
