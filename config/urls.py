@@ -16,5 +16,8 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("branches/", include("members.branch_urls")),
     path("members/", include("members.urls")),
+    path("plans/", include("training.plan_urls")),
+    path("calendar/", include("training.calendar_urls")),
+    path("training/", include("training.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -25,8 +25,8 @@ class MemberQuerySet(models.QuerySet):
         """Keep full and probationary members."""
         return self.filter(status__in=["full", "probationary"])
 
-    def search(self, text: str, *, include_identity: bool = False):
-        """Match a name, its pinyin or initials, and the ID number where allowed."""
+    def search(self, text: str, *, include_identity: bool = False, include_expertise: bool = False):
+        """Match a name, its pinyin or initials; the ID number and expertise tags on request."""
         text = text.strip()
         if not text:
             return self
@@ -36,6 +36,8 @@ class MemberQuerySet(models.QuerySet):
         )
         if include_identity:
             condition |= Q(id_number=text.upper())
+        if include_expertise:
+            condition |= Q(expertise__icontains=text)
         return self.filter(condition)
 
 

@@ -12,6 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from .querysets import LessonQuerySet
 
 
+def new_checkin_key() -> str:
+    return secrets.token_hex(16)
+
+
 class StudyRequirement(models.Model):
     """The year's study-hour requirements and the rules converting a lesson to 学时."""
 
@@ -140,7 +144,7 @@ class Lesson(models.Model):
     recorder = models.CharField(_("recorded by"), max_length=50, blank=True)
     agenda = models.TextField(_("agenda"), blank=True)
     decisions = models.TextField(_("decisions"), blank=True)
-    checkin_key = models.CharField(max_length=32, default=secrets.token_hex, editable=False)
+    checkin_key = models.CharField(max_length=32, default=new_checkin_key, editable=False)
     sequence = models.PositiveIntegerField(_("revision"), default=0, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",

@@ -1,0 +1,19 @@
+"""PDF rendering with WeasyPrint; fonts come from fontconfig (Noto Sans CJK on Debian)."""
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from .selectors import attendance_rows
+
+
+def html_to_pdf(html: str) -> bytes:
+    return HTML(string=html).write_pdf(font_config=FontConfiguration())
+
+
+def sign_in_sheet_pdf(lesson) -> bytes:
+    """Return the printable sign-in sheet (签到表) of a lesson, one line per audience member."""
+    html = render_to_string("training/sign_in_sheet.html", {
+        "lesson": lesson, "rows": attendance_rows(lesson), "printed_at": timezone.localtime(),
+    })
+    return html_to_pdf(html)

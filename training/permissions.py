@@ -1,0 +1,48 @@
+"""Who may open and run a lesson; built on the roles in members.permissions."""
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from members.permissions import roles_for
+
+from .models import Lesson, LessonHost
+
+
+def lesson_queryset():
+    return Lesson.objects.select_related(
+        "organiser", "venue", "venue__owner", "lecturer_member", "lecturer_outside",
+    )
+
+
+def get_lesson_for_user(request, lesson_id: int, *, manage: bool = False) -> Lesson:
+    """Return the lesson, or 404 when it is not meant for the user and 403 when they may not run it."""
+    roles = roles_for(request.user)
+    lesson = get_object_or_404(lesson_queryset(), pk=lesson_id)
+    if not Lesson.objects.visible_to(roles).filter(pk=lesson.pk).exists():
+        raise Http404
+    if manage and not can_manage(roles, lesson):
+        raise PermissionDenied
+    return lesson
+
+
+def can_manage(roles, lesson: Lesson) -> bool:
+    """The organising branch's committee runs a lesson: edits it, takes attendance, closes it."""
+    return lesson.organiser_id in roles.committee_branch_ids
+
+
+def get_invitation_for_user(request, lesson_id: int) -> LessonHost:
+    """Return the invitation of one of the user's branches to a joint lesson, or 404."""
+    roles = roles_for(request.user)
+    host = (
+        LessonHost.objects.select_related("lesson", "branch")
+        .filter(lesson_id=lesson_id, is_organiser=False, branch_id__in=roles.committee_branch_ids)
+        .first()
+    )
+    if host is None:
+        raise Http404
+    return host
+
+
+def can_decide_leave(roles, lesson: Lesson, member) -> bool:
+    """The member's own branch committee, or the organiser's, approves leave."""
+    return member.branch_id in roles.committee_branch_ids or can_manage(roles, lesson)
