@@ -193,7 +193,9 @@ def month_grid(anchor: datetime.date, lessons: Iterable[Lesson], *, today: datet
     by_day = _by_local_day(lessons)
     return [
         [
-            CalendarDay(date=day, lessons=by_day.get(day, []), in_period=day.month == anchor.month, is_today=day == today)
+            CalendarDay(
+                date=day, lessons=by_day.get(day, []), in_period=day.month == anchor.month, is_today=day == today,
+            )
             for day in week
         ]
         for week in month_days(anchor)

@@ -64,6 +64,12 @@ class MeetingRuleForm(forms.Form):
 
 
 class BaseMeetingRuleFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Remove")
+            form.fields["DELETE"].widget.attrs["class"] = "form-check-input"
+
     def clean(self):
         super().clean()
         if any(self.errors):
