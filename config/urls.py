@@ -14,7 +14,7 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
-    path("branches/", include("members.branch_urls")),
+    path("branches/", include("training.branch_urls")),
     path("members/", include("members.urls")),
     path("plans/", include("training.plan_urls")),
     path("calendar/", include("training.calendar_urls")),

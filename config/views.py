@@ -7,11 +7,14 @@ from django.utils import timezone
 
 from members.permissions import roles_for
 from members.selectors import branch_list_with_counts
+from training.selectors import upcoming_lessons_for_member
 
 
 def home(request):
     roles = roles_for(request.user)
     context = {"year": timezone.localdate().year}
+    if roles.member is not None:
+        context["upcoming"] = upcoming_lessons_for_member(roles.member, now=timezone.now())
     if roles.is_leadership:
         context["all_branches"] = list(
             branch_list_with_counts(request.user).filter(kind__in=["branch", "general_branch"])

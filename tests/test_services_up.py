@@ -1,4 +1,5 @@
 """Under CI the tests must talk to real PostgreSQL and real Redis."""
+
 import os
 
 import pytest

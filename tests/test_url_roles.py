@@ -18,6 +18,11 @@ def everyone(status, anonymous=302):
 
 MANAGERS_ONLY = {ANON: 302, MEMBER: 403, SECRETARY: 200, OUTSIDER: 403, LEADER: 200, ADMIN: 200}
 BRANCH_A_WRITE = {ANON: 302, MEMBER: 403, SECRETARY: 200, OUTSIDER: 404, LEADER: 200, ADMIN: 200}
+BRANCH_A_READ = {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 404, LEADER: 200, ADMIN: 200}
+# Running a lesson is for the organising branch's committee only.
+LESSON_A_RUN = {ANON: 302, MEMBER: 403, SECRETARY: 200, OUTSIDER: 404, LEADER: 403, ADMIN: 403}
+COMMITTEE_ONLY = {ANON: 302, MEMBER: 403, SECRETARY: 200, OUTSIDER: 403, LEADER: 403, ADMIN: 403}
+POST_ONLY = everyone(405)
 
 # GET status for each named URL, by persona; objects belong to branch A.
 EXPECTED = {
@@ -39,6 +44,40 @@ EXPECTED = {
     "members:member_detail": {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 404, LEADER: 200, ADMIN: 200},
     "members:member_edit": BRANCH_A_WRITE,
     "members:member_transfer": BRANCH_A_WRITE,
+    # Lessons: lesson_a belongs to branch A; member and secretary are its audience.
+    "training:lesson_list": everyone(200),
+    "training:lesson_create": COMMITTEE_ONLY,
+    "training:lesson_detail": BRANCH_A_READ,
+    "training:lesson_edit": LESSON_A_RUN,
+    "training:lesson_publish": POST_ONLY,
+    "training:lesson_cancel": POST_ONLY,
+    "training:lesson_close": POST_ONLY,
+    "training:invitation_respond": POST_ONLY,
+    "training:attendance": LESSON_A_RUN,
+    "training:projector": LESSON_A_RUN,
+    "training:projector_code": LESSON_A_RUN,
+    "training:projector_list": LESSON_A_RUN,
+    "training:sign_in_sheet": LESSON_A_RUN,
+    # The code is genuine, but check-in opens only 30 minutes before the start.
+    "training:check_in": {ANON: 302, MEMBER: 400, SECRETARY: 400, OUTSIDER: 404, LEADER: 404, ADMIN: 404},
+    "training:check_in_resume": everyone(404),
+    "training:leave_request": POST_ONLY,
+    "training:leave_decide": POST_ONLY,
+    "training:feedback": POST_ONLY,
+    "training:question_ask": POST_ONLY,
+    "training:question_answer": POST_ONLY,
+    "training:material_add": POST_ONLY,
+    "training:material_download": BRANCH_A_READ,
+    "training:lecturer_search": {ANON: 302, MEMBER: 403, SECRETARY: 200, OUTSIDER: 403, LEADER: 200, ADMIN: 200},
+    "calendar:calendar_view": everyone(200),
+    "calendar:feed_page": {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 200, LEADER: 404, ADMIN: 404},
+    "calendar:feed_reset": POST_ONLY,
+    # The member's private feed: the secret token is the credential.
+    "calendar:feed_ics": everyone(200, anonymous=200),
+    "plans:plan_detail": BRANCH_A_READ,
+    "plans:plan_item_add": POST_ONLY,
+    "plans:plan_item_delete": POST_ONLY,
+    "plans:rules_edit": {ANON: 302, MEMBER: 403, SECRETARY: 403, OUTSIDER: 403, LEADER: 200, ADMIN: 200},
 }
 
 
@@ -68,7 +107,17 @@ def test_every_url_pattern_has_a_rule():
 
 @pytest.fixture
 def url_args(branch_a, personas):
+    from django.core.files.base import ContentFile
+
+    from training.models import LeaveRequest, LessonMaterial, Question
+    from training.services import audience_sync, calendar_feed_for, checkin_token
+    from training.tests.factories import LessonFactory
+
     member = Member.objects.get(user=personas[MEMBER])
+    lesson = LessonFactory(organiser=branch_a)
+    audience_sync(lesson=lesson)
+    material = LessonMaterial(lesson=lesson, title="讲稿")
+    material.file.save("slides.pdf", ContentFile(b"%PDF-1.4"), save=True)
     return {
         "branch_id": branch_a.pk,
         "member_id": member.pk,
@@ -76,12 +125,22 @@ def url_args(branch_a, personas):
         "app_label": "members",
         "content_type_id": 1,
         "id": str(personas[MEMBER].pk),
+        "lesson_id": lesson.pk,
+        "token": checkin_token(lesson),
+        "leave_id": LeaveRequest.objects.create(lesson=lesson, member=member, reason="出差").pk,
+        "question_id": Question.objects.create(lesson=lesson, member=member, text="?").pk,
+        "material_id": material.pk,
+        "item_id": 1,
+        "year": 2026,
+        "feed_token": calendar_feed_for(member).token,
     }
 
 
 def build_url(name, url_args):
     pattern = dict(ALL_PATTERNS)[name]
     keys = set(pattern.pattern.regex.groupindex)
+    if name == "calendar:feed_ics":
+        url_args = {**url_args, "token": url_args["feed_token"]}
     return reverse(name, kwargs={k: v for k, v in url_args.items() if k in keys})
 
 

@@ -122,8 +122,12 @@ def _pick_branch(roles: PartyRoles, branch_id: int | None, branches: list[Branch
 
 
 def calendar_lessons(
-    *, scope: str, roles: PartyRoles, branch: Branch | None = None,
-    start: datetime.datetime, end: datetime.datetime,
+    *,
+    scope: str,
+    roles: PartyRoles,
+    branch: Branch | None = None,
+    start: datetime.datetime,
+    end: datetime.datetime,
 ) -> QuerySet[Lesson]:
     """Return the lessons of one calendar starting in [start, end), in order.
 
@@ -194,7 +198,10 @@ def month_grid(anchor: datetime.date, lessons: Iterable[Lesson], *, today: datet
     return [
         [
             CalendarDay(
-                date=day, lessons=by_day.get(day, []), in_period=day.month == anchor.month, is_today=day == today,
+                date=day,
+                lessons=by_day.get(day, []),
+                in_period=day.month == anchor.month,
+                is_today=day == today,
             )
             for day in week
         ]
@@ -209,7 +216,12 @@ def week_grid(anchor: datetime.date, lessons: Iterable[Lesson], *, today: dateti
 
 
 def calendar_page(
-    *, roles: PartyRoles, scope: str, view: str, anchor: datetime.date, today: datetime.date,
+    *,
+    roles: PartyRoles,
+    scope: str,
+    view: str,
+    anchor: datetime.date,
+    today: datetime.date,
     branch_id: int | None = None,
 ) -> CalendarPage:
     """Return one month or week of a calendar, checking that the user may open it.
@@ -230,8 +242,11 @@ def calendar_page(
         following = (first + datetime.timedelta(days=31)).replace(day=1)
     lessons = list(
         calendar_lessons(
-            scope=scope, roles=roles, branch=branch,
-            start=local_midnight(days[0]), end=local_midnight(days[-1] + datetime.timedelta(days=1)),
+            scope=scope,
+            roles=roles,
+            branch=branch,
+            start=local_midnight(days[0]),
+            end=local_midnight(days[-1] + datetime.timedelta(days=1)),
         )
     )
     if view == WEEK:
@@ -239,6 +254,13 @@ def calendar_page(
     else:
         grid = month_grid(anchor, lessons, today=today)
     return CalendarPage(
-        scope=scope, view=view, anchor=anchor, today=today, weeks=grid, previous=previous, next=following,
-        branch=branch, branches=branches,
+        scope=scope,
+        view=view,
+        anchor=anchor,
+        today=today,
+        weeks=grid,
+        previous=previous,
+        next=following,
+        branch=branch,
+        branches=branches,
     )

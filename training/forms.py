@@ -20,14 +20,20 @@ class DateTimeInput(forms.DateTimeInput):
 
 class LessonForm(forms.ModelForm):
     co_hosts = forms.ModelMultipleChoiceField(
-        label=_("Invite other branches (joint lesson)"), queryset=Branch.objects.none(), required=False,
+        label=_("Invite other branches (joint lesson)"),
+        queryset=Branch.objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     new_lecturer_name = forms.CharField(label=_("Or add an outside lecturer: name"), max_length=50, required=False)
     new_lecturer_organisation = forms.CharField(label=_("Organisation"), max_length=100, required=False)
     new_lecturer_title = forms.CharField(label=_("Title"), max_length=50, required=False)
     credit_hours = forms.DecimalField(
-        label=_("Credit hours (学时)"), max_digits=4, decimal_places=1, min_value=Decimal("0"), required=False,
+        label=_("Credit hours (学时)"),
+        max_digits=4,
+        decimal_places=1,
+        min_value=Decimal("0"),
+        required=False,
         help_text=_("Leave empty to use the year's conversion rules."),
     )
     confirm_warnings = forms.BooleanField(required=False, widget=forms.HiddenInput)
@@ -35,9 +41,25 @@ class LessonForm(forms.ModelForm):
     class Meta:
         model = Lesson
         fields = [
-            "organiser", "title", "kind", "format", "topic", "start", "end", "venue", "outside_place",
-            "lecturer_member", "lecturer_outside", "credit_hours", "credit_hours_reason", "grace_minutes",
-            "plan_item", "presenter", "recorder", "agenda", "decisions",
+            "organiser",
+            "title",
+            "kind",
+            "format",
+            "topic",
+            "start",
+            "end",
+            "venue",
+            "outside_place",
+            "lecturer_member",
+            "lecturer_outside",
+            "credit_hours",
+            "credit_hours_reason",
+            "grace_minutes",
+            "plan_item",
+            "presenter",
+            "recorder",
+            "agenda",
+            "decisions",
         ]
         widgets = {
             "start": DateTimeInput(),
@@ -73,9 +95,11 @@ class LessonForm(forms.ModelForm):
         self.fields["lecturer_member"].queryset = Member.objects.active()
         self.fields["lecturer_member"].widget.choices = self._current_lecturer_choice()
         self.fields["lecturer_member"].widget.attrs.update({"id": "id_lecturer_member"})
-        self.fields["plan_item"].queryset = StudyPlanItem.objects.filter(
-            plan__branch_id__in=organiser_ids
-        ).select_related("plan").order_by("-plan__year", "month")
+        self.fields["plan_item"].queryset = (
+            StudyPlanItem.objects.filter(plan__branch_id__in=organiser_ids)
+            .select_related("plan")
+            .order_by("-plan__year", "month")
+        )
         self.fields["plan_item"].label_from_instance = lambda i: f"{i.plan.year}-{i.month:02d} {i.topic}"
 
     def _current_lecturer_choice(self):
@@ -119,7 +143,9 @@ class LessonForm(forms.ModelForm):
 
 class InvitationResponseForm(forms.Form):
     accept = forms.TypedChoiceField(
-        choices=[("1", _("Accept")), ("0", _("Decline"))], coerce=lambda v: v == "1", widget=forms.RadioSelect,
+        choices=[("1", _("Accept")), ("0", _("Decline"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
         label=_("Answer"),
     )
     reason = forms.CharField(label=_("Reason (needed when declining)"), max_length=200, required=False)
@@ -131,10 +157,14 @@ class LeaveRequestForm(forms.Form):
 
 class FeedbackForm(forms.Form):
     rating = forms.TypedChoiceField(
-        label=_("Rating"), choices=[(i, "★" * i) for i in range(5, 0, -1)], coerce=int, widget=forms.RadioSelect,
+        label=_("Rating"),
+        choices=[(i, "★" * i) for i in range(5, 0, -1)],
+        coerce=int,
+        widget=forms.RadioSelect,
     )
-    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                              max_length=2000)
+    comment = forms.CharField(
+        label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
     anonymous = forms.BooleanField(label=_("Anonymous"), required=False)
 
 

@@ -78,7 +78,11 @@ def lesson_event(lesson: Lesson, *, url: str, stamp: datetime.datetime) -> Event
 
 
 def member_calendar(
-    *, member: Member, lessons: list[Lesson], lesson_url: Callable[[Lesson], str], now: datetime.datetime,
+    *,
+    member: Member,
+    lessons: list[Lesson],
+    lesson_url: Callable[[Lesson], str],
+    now: datetime.datetime,
 ) -> Calendar:
     """Return the VCALENDAR holding one VEVENT per lesson."""
     cal = Calendar()
@@ -100,7 +104,9 @@ def member_feed_ics(*, member: Member, request, now: datetime.datetime | None = 
     now = now or timezone.now()
     lessons = list(feed_lessons(member, now=now))
     cal = member_calendar(
-        member=member, lessons=lessons, now=now,
+        member=member,
+        lessons=lessons,
+        now=now,
         lesson_url=lambda lesson: request.build_absolute_uri(lesson.get_absolute_url()),
     )
     return cal.to_ical()

@@ -22,18 +22,26 @@ class StudyRequirement(models.Model):
     year = models.PositiveSmallIntegerField(_("year"), unique=True)
     member_hours = models.DecimalField(_("hours required of members"), max_digits=5, decimal_places=1, default=32)
     committee_hours = models.DecimalField(
-        _("hours required of secretaries and committee members"), max_digits=5, decimal_places=1, default=56,
+        _("hours required of secretaries and committee members"),
+        max_digits=5,
+        decimal_places=1,
+        default=56,
     )
     full_day_hours = models.DecimalField(_("hours for a full day"), max_digits=4, decimal_places=1, default=8)
     half_day_hours = models.DecimalField(_("hours for a half day"), max_digits=4, decimal_places=1, default=4)
     session_hours_per_hour = models.DecimalField(
-        _("hours per hour of a branch study session"), max_digits=4, decimal_places=2, default=1,
+        _("hours per hour of a branch study session"),
+        max_digits=4,
+        decimal_places=2,
+        default=1,
     )
     full_day_minimum = models.PositiveSmallIntegerField(
-        _("a lesson of at least this many hours counts as a full day"), default=6,
+        _("a lesson of at least this many hours counts as a full day"),
+        default=6,
     )
     half_day_minimum = models.PositiveSmallIntegerField(
-        _("a lesson of at least this many hours counts as a half day"), default=3,
+        _("a lesson of at least this many hours counts as a half day"),
+        default=3,
     )
 
     class Meta:
@@ -104,40 +112,69 @@ class Lesson(models.Model):
     kind = models.CharField(_("kind"), max_length=30, choices=Kind)
     format = models.CharField(_("format"), max_length=20, choices=Format, default=Format.LECTURE)
     organiser = models.ForeignKey(
-        "branches.Branch", on_delete=models.PROTECT, related_name="organised_lessons",
+        "branches.Branch",
+        on_delete=models.PROTECT,
+        related_name="organised_lessons",
         verbose_name=_("organising branch"),
     )
     start = models.DateTimeField(_("starts at"))
     end = models.DateTimeField(_("ends at"))
     venue = models.ForeignKey(
-        "branches.Venue", on_delete=models.PROTECT, null=True, blank=True, related_name="lessons",
+        "branches.Venue",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lessons",
         verbose_name=_("venue"),
     )
     outside_place = models.CharField(
-        _("outside place"), max_length=200, blank=True, help_text=_("For an off-site visit, e.g. a memorial hall."),
+        _("outside place"),
+        max_length=200,
+        blank=True,
+        help_text=_("For an off-site visit, e.g. a memorial hall."),
     )
     lecturer_member = models.ForeignKey(
-        "members.Member", on_delete=models.PROTECT, null=True, blank=True, related_name="lessons_given",
+        "members.Member",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lessons_given",
         verbose_name=_("lecturer (member)"),
     )
     lecturer_outside = models.ForeignKey(
-        "training.OutsideLecturer", on_delete=models.PROTECT, null=True, blank=True, related_name="lessons",
+        "training.OutsideLecturer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lessons",
         verbose_name=_("lecturer (outside)"),
     )
     credit_hours = models.DecimalField(
-        _("credit hours (学时)"), max_digits=4, decimal_places=1, validators=[MinValueValidator(Decimal("0"))],
+        _("credit hours (学时)"),
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0"))],
     )
     credit_hours_reason = models.CharField(
-        _("reason for changing the credit hours"), max_length=200, blank=True,
+        _("reason for changing the credit hours"),
+        max_length=200,
+        blank=True,
     )
     grace_minutes = models.PositiveSmallIntegerField(_("late after (minutes)"), default=10)
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
     plan_item = models.ForeignKey(
-        "training.StudyPlanItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="lessons",
+        "training.StudyPlanItem",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="lessons",
         verbose_name=_("plan item"),
     )
     extra_audience = models.ManyToManyField(
-        "members.Member", blank=True, related_name="invited_lessons", verbose_name=_("also invited"),
+        "members.Member",
+        blank=True,
+        related_name="invited_lessons",
+        verbose_name=_("also invited"),
     )
     # Minutes (会议记录), for meetings.
     presenter = models.CharField(_("presided by"), max_length=50, blank=True)
@@ -147,7 +184,11 @@ class Lesson(models.Model):
     checkin_key = models.CharField(max_length=32, default=new_checkin_key, editable=False)
     sequence = models.PositiveIntegerField(_("revision"), default=0, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -197,8 +238,12 @@ class Lesson(models.Model):
 
 
 MEETING_KINDS = (
-    Lesson.Kind.MEMBERS_MEETING, Lesson.Kind.COMMITTEE_MEETING, Lesson.Kind.GROUP_MEETING,
-    Lesson.Kind.PARTY_LESSON, Lesson.Kind.THEME_DAY, Lesson.Kind.ORG_LIFE_MEETING,
+    Lesson.Kind.MEMBERS_MEETING,
+    Lesson.Kind.COMMITTEE_MEETING,
+    Lesson.Kind.GROUP_MEETING,
+    Lesson.Kind.PARTY_LESSON,
+    Lesson.Kind.THEME_DAY,
+    Lesson.Kind.ORG_LIFE_MEETING,
 )
 
 
@@ -216,7 +261,11 @@ class LessonHost(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.INVITED)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     responded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     responded_at = models.DateTimeField(null=True, blank=True)
 
@@ -267,7 +316,11 @@ class Attendance(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.UNMARKED)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
     marked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -297,7 +350,11 @@ class LeaveRequest(models.Model):
     reason = models.CharField(_("reason"), max_length=200)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -344,7 +401,11 @@ class Question(models.Model):
     is_anonymous = models.BooleanField(_("anonymous"), default=False)
     answer = models.TextField(_("answer"), blank=True, max_length=4000)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -371,7 +432,11 @@ class LessonMaterial(models.Model):
     url = models.URLField(_("link"), blank=True)
     size = models.PositiveIntegerField(default=0, editable=False)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -381,7 +446,8 @@ class LessonMaterial(models.Model):
         ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(file="") & ~Q(url="")) | (~Q(file="") & Q(url="")), name="material_file_or_link",
+                condition=(Q(file="") & ~Q(url="")) | (~Q(file="") & Q(url="")),
+                name="material_file_or_link",
             ),
         ]
 

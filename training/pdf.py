@@ -1,4 +1,5 @@
 """PDF rendering with WeasyPrint; fonts come from fontconfig (Noto Sans CJK on Debian)."""
+
 from django.template.loader import render_to_string
 from django.utils import timezone
 from weasyprint import HTML
@@ -13,7 +14,12 @@ def html_to_pdf(html: str) -> bytes:
 
 def sign_in_sheet_pdf(lesson) -> bytes:
     """Return the printable sign-in sheet (签到表) of a lesson, one line per audience member."""
-    html = render_to_string("training/sign_in_sheet.html", {
-        "lesson": lesson, "rows": attendance_rows(lesson), "printed_at": timezone.localtime(),
-    })
+    html = render_to_string(
+        "training/sign_in_sheet.html",
+        {
+            "lesson": lesson,
+            "rows": attendance_rows(lesson),
+            "printed_at": timezone.localtime(),
+        },
+    )
     return html_to_pdf(html)

@@ -1,4 +1,5 @@
 """Who may open and run a lesson; built on the roles in members.permissions."""
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -10,7 +11,11 @@ from .models import Lesson, LessonHost
 
 def lesson_queryset():
     return Lesson.objects.select_related(
-        "organiser", "venue", "venue__owner", "lecturer_member", "lecturer_outside",
+        "organiser",
+        "venue",
+        "venue__owner",
+        "lecturer_member",
+        "lecturer_outside",
     )
 
 

@@ -19,7 +19,11 @@ def _style(form):
 class PlanItemForm(forms.ModelForm):
     month = forms.TypedChoiceField(label=_("Month"), choices=list(MONTHS.items()), coerce=int)
     planned_hours = forms.DecimalField(
-        label=_("Planned hours"), min_value=Decimal("0.5"), max_digits=4, decimal_places=1, initial=Decimal("1"),
+        label=_("Planned hours"),
+        min_value=Decimal("0.5"),
+        max_digits=4,
+        decimal_places=1,
+        initial=Decimal("1"),
     )
 
     class Meta:
@@ -86,16 +90,19 @@ class BaseMeetingRuleFormSet(forms.BaseFormSet):
     def kept_forms(self):
         """Return the filled-in forms not marked for deletion."""
         return [
-            form for form in self.forms
+            form
+            for form in self.forms
             if form.cleaned_data and not (self.can_delete and self._should_delete_form(form))
         ]
 
     def rows(self) -> list[dict]:
-        return [
-            {name: form.cleaned_data[name] for name in ("kind", "period", "times")} for form in self.kept_forms()
-        ]
+        return [{name: form.cleaned_data[name] for name in ("kind", "period", "times")} for form in self.kept_forms()]
 
 
 MeetingRuleFormSet = forms.formset_factory(
-    MeetingRuleForm, formset=BaseMeetingRuleFormSet, extra=1, can_delete=True, max_num=len(Lesson.Kind.choices),
+    MeetingRuleForm,
+    formset=BaseMeetingRuleFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=len(Lesson.Kind.choices),
 )

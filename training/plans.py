@@ -132,7 +132,7 @@ def plan_vs_actual(branch: Branch, year: int) -> PlanVsActual:
     lessons = held_lessons_for_branch(branch.pk, year=year)
     hours = Coalesce(Sum("credit_hours"), Value(ZERO), output_field=DecimalField())
     if plan is None:
-        actual = lessons.aggregate(hours=hours, linked_hours=Value(ZERO, output_field=DecimalField()))
+        actual = {**lessons.aggregate(hours=hours), "linked_hours": ZERO}
         unplanned_qs = lessons
     else:
         # A lesson linked to no item, or to another branch's item, is
@@ -241,7 +241,10 @@ def _rule_compliance(rule: MeetingRule, by_month: dict[int, int], months: int) -
     elif rule.period == MeetingRule.Period.QUARTER:
         periods = [
             PeriodCount(
-                q, _("Quarter %(number)d") % {"number": q}, 3, rule.times,
+                q,
+                _("Quarter %(number)d") % {"number": q},
+                3,
+                rule.times,
                 sum(by_month.get(m, 0) for m in range(3 * q - 2, 3 * q + 1)),
             )
             for q in range(1, quarters + 1)
@@ -343,7 +346,10 @@ def branch_training_panel(branch: Branch, year: int, on: datetime.date | None = 
 
 def _item_payload(item: StudyPlanItem) -> dict:
     return {
-        "plan": item.plan_id, "month": item.month, "topic": item.topic, "kind": item.kind,
+        "plan": item.plan_id,
+        "month": item.month,
+        "topic": item.topic,
+        "kind": item.kind,
         "planned_hours": str(item.planned_hours),
     }
 
@@ -392,14 +398,14 @@ def meeting_rules_update(*, rows: Sequence[dict], actor) -> list[MeetingRule]:
         raise ValidationError(_("Each meeting kind may have only one rule."), code="duplicate_kind")
     unknown = [kind for kind in kinds if kind not in KIND_ORDER]
     if unknown:
-        raise ValidationError(
-            _("Unknown meeting kind: %(kind)s.") % {"kind": ", ".join(unknown)}, code="unknown_kind"
-        )
+        raise ValidationError(_("Unknown meeting kind: %(kind)s.") % {"kind": ", ".join(unknown)}, code="unknown_kind")
     existing = {rule.kind: rule for rule in MeetingRule.objects.select_for_update()}
     for kind in set(existing) - set(kinds):
         rule = existing.pop(kind)
         audit_record(
-            actor=actor, action="meeting_rule.deleted", target=rule,
+            actor=actor,
+            action="meeting_rule.deleted",
+            target=rule,
             payload={"kind": rule.kind, "period": rule.period, "times": rule.times},
         )
         rule.delete()
@@ -418,7 +424,10 @@ def meeting_rules_update(*, rows: Sequence[dict], actor) -> list[MeetingRule]:
             rule.full_clean()
             rule.save()
             audit_record(
-                actor=actor, action="meeting_rule.updated", target=rule, payload={"kind": rule.kind, **changes},
+                actor=actor,
+                action="meeting_rule.updated",
+                target=rule,
+                payload={"kind": rule.kind, **changes},
             )
     return _sorted_rules(MeetingRule.objects.all())
 
@@ -442,7 +451,9 @@ def study_requirement_update(*, requirement: StudyRequirement, data: dict, actor
     requirement.full_clean()
     requirement.save()
     audit_record(
-        actor=actor, action="study_requirement.updated", target=requirement,
+        actor=actor,
+        action="study_requirement.updated",
+        target=requirement,
         payload={"year": requirement.year, **changes},
     )
     return True

@@ -1,4 +1,5 @@
 """Study-hour rules: the year's requirements and converting a lesson's length to 学时."""
+
 from decimal import ROUND_HALF_UP, Decimal
 
 from .models import MeetingRule, StudyRequirement
@@ -25,7 +26,8 @@ def meeting_rules() -> list[MeetingRule]:
     """Return the 三会一课 frequency rules, creating the defaults on first use."""
     if not MeetingRule.objects.exists():
         MeetingRule.objects.bulk_create(
-            [MeetingRule(kind=k, period=p, times=t) for k, p, t in DEFAULT_MEETING_RULES], ignore_conflicts=True,
+            [MeetingRule(kind=k, period=p, times=t) for k, p, t in DEFAULT_MEETING_RULES],
+            ignore_conflicts=True,
         )
     return list(MeetingRule.objects.all())
 

@@ -1,4 +1,5 @@
 """Read side of training: the shapes lesson pages, calendars and the projector need."""
+
 from dataclasses import dataclass
 
 from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -30,7 +31,8 @@ def pending_invitations_for(roles) -> QuerySet[LessonHost]:
     """Return invitations to joint lessons waiting for one of the user's branches."""
     return (
         LessonHost.objects.filter(
-            branch_id__in=roles.committee_branch_ids, status=LessonHost.Status.INVITED,
+            branch_id__in=roles.committee_branch_ids,
+            status=LessonHost.Status.INVITED,
             lesson__status=Lesson.Status.PUBLISHED,
         )
         .select_related("lesson", "lesson__organiser", "branch")

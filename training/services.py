@@ -1,4 +1,5 @@
 """Write side of training: lessons, joint-lesson invitations, attendance, leave, feedback."""
+
 import datetime
 import secrets
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class CheckInRefused(Exception):
 
 # --- lessons ---------------------------------------------------------------
 
+
 def _fmt(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
@@ -56,10 +58,16 @@ def lesson_hard_conflicts(lesson: Lesson) -> dict[str, str]:
     problems = {}
     checks = (
         ("venue", "venue_id", _("The venue is already booked for “%(title)s” (%(start)s–%(end)s).")),
-        ("lecturer_member", "lecturer_member_id",
-         _("The lecturer is already booked for “%(title)s” (%(start)s–%(end)s).")),
-        ("lecturer_outside", "lecturer_outside_id",
-         _("The lecturer is already booked for “%(title)s” (%(start)s–%(end)s).")),
+        (
+            "lecturer_member",
+            "lecturer_member_id",
+            _("The lecturer is already booked for “%(title)s” (%(start)s–%(end)s)."),
+        ),
+        (
+            "lecturer_outside",
+            "lecturer_outside_id",
+            _("The lecturer is already booked for “%(title)s” (%(start)s–%(end)s)."),
+        ),
     )
     for field_name, attribute, message in checks:
         value = getattr(lesson, attribute)
@@ -102,12 +110,12 @@ def lesson_save(*, lesson: Lesson, co_host_ids=(), actor) -> Lesson:
     lesson.save()
     lesson.refresh_from_db(fields=["sequence"])
     LessonHost.objects.get_or_create(
-        lesson=lesson, branch_id=lesson.organiser_id,
+        lesson=lesson,
+        branch_id=lesson.organiser_id,
         defaults={"is_organiser": True, "status": LessonHost.Status.ACCEPTED},
     )
     new_hosts = [
-        LessonHost(lesson=lesson, branch_id=branch_id)
-        for branch_id in set(co_host_ids) - {lesson.organiser_id}
+        LessonHost(lesson=lesson, branch_id=branch_id) for branch_id in set(co_host_ids) - {lesson.organiser_id}
     ]
     LessonHost.objects.bulk_create(new_hosts, ignore_conflicts=True)
     if lesson.status != Lesson.Status.DRAFT:
@@ -151,9 +159,9 @@ def lesson_publish(*, lesson: Lesson, actor) -> Lesson:
 @transaction.atomic
 def lesson_cancel(*, lesson: Lesson, actor, reason: str = "") -> Lesson:
     """Cancel a lesson not yet held; calendars receive it as cancelled."""
-    updated = Lesson.objects.filter(
-        pk=lesson.pk, status__in=[Lesson.Status.DRAFT, Lesson.Status.PUBLISHED]
-    ).update(status=Lesson.Status.CANCELLED, sequence=F("sequence") + 1)
+    updated = Lesson.objects.filter(pk=lesson.pk, status__in=[Lesson.Status.DRAFT, Lesson.Status.PUBLISHED]).update(
+        status=Lesson.Status.CANCELLED, sequence=F("sequence") + 1
+    )
     lesson.refresh_from_db()
     if not updated:
         raise ValidationError(_("Only a lesson that has not been held can be cancelled."), code="not_cancellable")
@@ -183,13 +191,15 @@ def lesson_close(*, lesson: Lesson, actor, now=None) -> dict[str, int]:
     due_on = timezone.localdate(now) + datetime.timedelta(days=MAKE_UP_DAYS)
     MakeUpTask.objects.bulk_create(
         [MakeUpTask(lesson=lesson, member_id=m, reason=s, due_on=due_on) for m, s in missed],
-        ignore_conflicts=True, batch_size=500,
+        ignore_conflicts=True,
+        batch_size=500,
     )
     audit_record(actor=actor, action="lesson.closed", target=lesson, payload={"absent": absent})
     return {"absent": absent, "make_up": len(missed)}
 
 
 # --- joint lessons ---------------------------------------------------------
+
 
 @transaction.atomic
 def invitation_respond(*, host: LessonHost, accept: bool, reason: str, actor) -> LessonHost:
@@ -210,12 +220,17 @@ def invitation_respond(*, host: LessonHost, accept: bool, reason: str, actor) ->
         Attendance.objects.filter(
             lesson=host.lesson, member__branch=host.branch, status=Attendance.Status.UNMARKED
         ).delete()
-    audit_record(actor=actor, action="lesson.invitation_answered", target=host.lesson,
-                 payload={"branch": host.branch_id, "accepted": accept, "reason": host.reason})
+    audit_record(
+        actor=actor,
+        action="lesson.invitation_answered",
+        target=host.lesson,
+        payload={"branch": host.branch_id, "accepted": accept, "reason": host.reason},
+    )
     return host
 
 
 # --- check-in --------------------------------------------------------------
+
 
 def _checkin_salt(lesson: Lesson) -> str:
     return f"training.checkin:{lesson.checkin_key}"
@@ -245,12 +260,16 @@ def attendance_check_in(*, lesson: Lesson, member: Member, now=None) -> Attendan
         raise CheckInRefused(_("Check-in is closed for this lesson."))
     if now < lesson.start - CHECKIN_OPENS_BEFORE or now > lesson.end:
         raise CheckInRefused(_("Check-in opens 30 minutes before the start and closes at the end."))
-    if not lesson_audience(lesson).filter(pk=member.pk).exists() and not Attendance.objects.filter(
-        lesson=lesson, member=member
-    ).exists():
+    if (
+        not lesson_audience(lesson).filter(pk=member.pk).exists()
+        and not Attendance.objects.filter(lesson=lesson, member=member).exists()
+    ):
         raise CheckInRefused(_("You are not in the audience of this lesson."))
-    status = Attendance.Status.LATE if now > lesson.start + datetime.timedelta(minutes=lesson.grace_minutes) \
+    status = (
+        Attendance.Status.LATE
+        if now > lesson.start + datetime.timedelta(minutes=lesson.grace_minutes)
         else Attendance.Status.PRESENT
+    )
     with transaction.atomic():
         row, _created = Attendance.objects.select_for_update().get_or_create(lesson=lesson, member=member)
         if row.checked_in_at is None:
@@ -298,13 +317,13 @@ def attendance_mark(*, lesson: Lesson, marks: dict[int, tuple[str, str]], actor)
         return result
     Attendance.objects.bulk_update(changed, ["status", "reason", "marked_by", "updated_at"], batch_size=500)
     if changed:
-        audit_record(actor=actor, action="lesson.attendance_marked", target=lesson,
-                     payload={"rows": len(changed)})
+        audit_record(actor=actor, action="lesson.attendance_marked", target=lesson, payload={"rows": len(changed)})
     result.changed = len(changed)
     return result
 
 
 # --- leave -----------------------------------------------------------------
+
 
 @transaction.atomic
 def leave_request_create(*, lesson: Lesson, member: Member, reason: str, now=None) -> LeaveRequest:
@@ -339,12 +358,17 @@ def leave_request_decide(*, leave: LeaveRequest, approve: bool, actor) -> LeaveR
             row.status, row.reason, row.marked_by = Attendance.Status.LEAVE, leave.reason, actor
             row.save(update_fields=["status", "reason", "marked_by", "updated_at"])
     if updated:
-        audit_record(actor=actor, action="lesson.leave_decided", target=leave.lesson,
-                     payload={"member": leave.member_id, "approved": approve})
+        audit_record(
+            actor=actor,
+            action="lesson.leave_decided",
+            target=leave.lesson,
+            payload={"member": leave.member_id, "approved": approve},
+        )
     return leave
 
 
 # --- feedback, questions, materials ---------------------------------------
+
 
 def feedback_submit(*, lesson: Lesson, member: Member, rating: int, comment: str, anonymous: bool) -> Feedback:
     """Rate a lesson one attended; a second submission replaces the first."""
@@ -354,7 +378,8 @@ def feedback_submit(*, lesson: Lesson, member: Member, rating: int, comment: str
     if not attended:
         raise ValidationError(_("Only those who attended can rate the lesson."), code="not_attended")
     feedback, _created = Feedback.objects.update_or_create(
-        lesson=lesson, member=member,
+        lesson=lesson,
+        member=member,
         defaults={"rating": rating, "comment": comment.strip(), "is_anonymous": anonymous},
     )
     return feedback
@@ -387,7 +412,8 @@ def material_add(*, lesson: Lesson, title: str, upload=None, url: str = "", acto
         extension = PurePath(upload.name).suffix.lower()
         if extension not in MATERIAL_EXTENSIONS:
             message = _("Files of type %(ext)s are not accepted. Accepted: %(allowed)s.") % {
-                "ext": extension or "?", "allowed": " ".join(sorted(MATERIAL_EXTENSIONS)),
+                "ext": extension or "?",
+                "allowed": " ".join(sorted(MATERIAL_EXTENSIONS)),
             }
             raise ValidationError({"file": ValidationError(message, code="file_type")})
         if upload.size > MATERIAL_MAX_BYTES:
@@ -401,6 +427,7 @@ def material_add(*, lesson: Lesson, title: str, upload=None, url: str = "", acto
 
 
 # --- calendar feed ---------------------------------------------------------
+
 
 def calendar_feed_for(member: Member) -> CalendarFeed:
     """Return the member's feed, creating it on first use."""
@@ -422,4 +449,3 @@ def outside_lecturer_get_or_create(*, name: str, organisation: str, title: str =
         name=name.strip(), organisation=organisation.strip(), defaults={"title": title.strip()}
     )
     return lecturer
-

@@ -69,6 +69,7 @@ def _add_errors(form, exc: ValidationError):
 
 # --- lessons ---------------------------------------------------------------
 
+
 def lesson_list(request):
     roles = roles_for(request.user)
     status = request.GET.get("status", "")
@@ -79,7 +80,9 @@ def lesson_list(request):
 
     page = Paginator(lessons, 20).get_page(request.GET.get("page"))
     context = {
-        "page": page, "status": status, "statuses": Lesson.Status.choices,
+        "page": page,
+        "status": status,
+        "statuses": Lesson.Status.choices,
         "invitations": list(selectors.pending_invitations_for(roles)) if roles.committee_branch_ids else [],
         "can_create": bool(roles.committee_branch_ids),
     }
@@ -141,9 +144,7 @@ def lesson_detail(request, lesson_id):
     my_row = Attendance.objects.filter(lesson=lesson, member=member).first() if member else None
     my_leave = LeaveRequest.objects.filter(lesson=lesson, member=member).first() if member else None
     hosts = selectors.lesson_hosts(lesson)
-    invitation = next(
-        (h for h in hosts if not h.is_organiser and h.branch_id in roles.committee_branch_ids), None
-    )
+    invitation = next((h for h in hosts if not h.is_organiser and h.branch_id in roles.committee_branch_ids), None)
     context = {
         "lesson": lesson,
         "hosts": hosts,
@@ -193,9 +194,9 @@ def lesson_close_view(request, lesson_id):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _(
-            "The lesson was closed: %(absent)d marked absent, %(make_up)d make-up tasks assigned."
-        ) % result)
+        messages.success(
+            request, _("The lesson was closed: %(absent)d marked absent, %(make_up)d make-up tasks assigned.") % result
+        )
     return redirect(lesson)
 
 
@@ -218,6 +219,7 @@ def invitation_respond_view(request, lesson_id):
 
 
 # --- attendance ------------------------------------------------------------
+
 
 def attendance_view(request, lesson_id):
     lesson = get_lesson_for_user(request, lesson_id, manage=True)
@@ -245,8 +247,11 @@ def attendance_view(request, lesson_id):
             row.status = request.POST.get(f"status_{row.member_id}", row.status)
             row.reason = request.POST.get(f"reason_{row.member_id}", row.reason)
     context = {
-        "lesson": lesson, "rows": rows, "summary": selectors.attendance_summary(lesson),
-        "choices": ATTENDANCE_CHOICES, "leave_requests": selectors.leave_requests_for(lesson),
+        "lesson": lesson,
+        "rows": rows,
+        "summary": selectors.attendance_summary(lesson),
+        "choices": ATTENDANCE_CHOICES,
+        "leave_requests": selectors.leave_requests_for(lesson),
     }
     return render(request, "training/attendance.html", context, status=400 if errors else 200)
 
@@ -324,6 +329,7 @@ def _check_in(request, lesson_id, at):
 
 # --- leave -----------------------------------------------------------------
 
+
 @require_POST
 def leave_request_view(request, lesson_id):
     lesson = get_lesson_for_user(request, lesson_id)
@@ -356,6 +362,7 @@ def leave_decide_view(request, leave_id):
 
 # --- feedback, questions, materials ---------------------------------------
 
+
 def _my_member(request) -> Member:
     member = roles_for(request.user).member
     if member is None:
@@ -370,8 +377,11 @@ def feedback_view(request, lesson_id):
     if form.is_valid():
         try:
             feedback_submit(
-                lesson=lesson, member=_my_member(request), rating=form.cleaned_data["rating"],
-                comment=form.cleaned_data["comment"], anonymous=form.cleaned_data["anonymous"],
+                lesson=lesson,
+                member=_my_member(request),
+                rating=form.cleaned_data["rating"],
+                comment=form.cleaned_data["comment"],
+                anonymous=form.cleaned_data["anonymous"],
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -387,8 +397,12 @@ def question_view(request, lesson_id):
     lesson = get_lesson_for_user(request, lesson_id)
     form = QuestionForm(request.POST)
     if form.is_valid():
-        question_ask(lesson=lesson, member=_my_member(request), text=form.cleaned_data["text"],
-                     anonymous=form.cleaned_data["anonymous"])
+        question_ask(
+            lesson=lesson,
+            member=_my_member(request),
+            text=form.cleaned_data["text"],
+            anonymous=form.cleaned_data["anonymous"],
+        )
         messages.success(request, _("Your question was sent to the organiser."))
     else:
         messages.error(request, _("Please write your question."))
@@ -414,8 +428,13 @@ def material_add_view(request, lesson_id):
     form = MaterialForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            material_add(lesson=lesson, title=form.cleaned_data["title"], upload=form.cleaned_data["file"],
-                         url=form.cleaned_data["url"], actor=request.user)
+            material_add(
+                lesson=lesson,
+                title=form.cleaned_data["title"],
+                upload=form.cleaned_data["file"],
+                url=form.cleaned_data["url"],
+                actor=request.user,
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -436,9 +455,13 @@ def material_download(request, material_id):
 def sign_in_sheet(request, lesson_id):
     lesson = get_lesson_for_user(request, lesson_id, manage=True)
     pdf = sign_in_sheet_pdf(lesson)
-    return HttpResponse(pdf, content_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="sign-in-{lesson.pk}.pdf"',
-    })
+    return HttpResponse(
+        pdf,
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="sign-in-{lesson.pk}.pdf"',
+        },
+    )
 
 
 def lecturer_search(request):
@@ -449,7 +472,9 @@ def lecturer_search(request):
     members = []
     if query:
         members = list(
-            Member.objects.active().search(query, include_expertise=True)
-            .select_related("branch").order_by("name_pinyin")[:20]
+            Member.objects.active()
+            .search(query, include_expertise=True)
+            .select_related("branch")
+            .order_by("name_pinyin")[:20]
         )
     return render(request, "training/_lecturer_options.html", {"members": members, "query": query})

@@ -13,7 +13,9 @@ from training.tests.factories import LessonFactory
 def lesson_a(branch_a, secretary, member):
     """A published lesson of branch A starting in two hours, with its audience."""
     start = timezone.now() + datetime.timedelta(hours=2)
-    lesson = LessonFactory(organiser=branch_a, start=start, end=start + datetime.timedelta(hours=2), title="党课：学习党章")
+    lesson = LessonFactory(
+        organiser=branch_a, start=start, end=start + datetime.timedelta(hours=2), title="党课：学习党章"
+    )
     audience_sync(lesson=lesson)
     return lesson
 

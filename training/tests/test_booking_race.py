@@ -1,4 +1,5 @@
 """Two secretaries booking one venue at the same moment: exactly one wins."""
+
 import datetime
 import threading
 import time
@@ -38,7 +39,11 @@ def test_racing_saves_of_one_venue_book_it_once(branch_a, branch_b, secretary, s
 
     def book(branch, offset_minutes):
         lesson = Lesson(
-            organiser=branch, title=f"活动-{branch.code}", kind="seminar", venue=venue, credit_hours=2,
+            organiser=branch,
+            title=f"活动-{branch.code}",
+            kind="seminar",
+            venue=venue,
+            credit_hours=2,
             start=start + datetime.timedelta(minutes=offset_minutes),
             end=start + datetime.timedelta(hours=2, minutes=offset_minutes),
         )

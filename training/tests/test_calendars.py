@@ -132,7 +132,7 @@ def test_secretary_branch_calendar_shows_drafts_and_invitations(client, secretar
     assert titles(response) == {"A", "A draft", "A cancelled", "B invites A"}
     pending = next(lesson for lesson in shown(response) if lesson.title == "B invites A")
     assert pending.host_status == LessonHost.Status.INVITED
-    assert "invitation not answered" in response.content.decode() or "邀请" in response.content.decode()
+    assert response.content.decode().count("badge text-bg-info") == 1
 
 
 def test_secretary_never_sees_another_branch_draft_in_own_calendar(client, secretary, branch_a, branch_b):
@@ -217,8 +217,9 @@ def test_calendar_query_count_does_not_grow_with_the_audience(client, personas, 
         # organisations for the picker, lessons
         ("member", {"scope": "mine"}, 9),
         ("secretary", {"scope": "branch"}, 9),
-        # the superuser needs neither the group nor the permission lookups
-        ("admin", {"scope": "bureau"}, 6),
+        # no member record, so no posts; a superuser skips the group and
+        # permission lookups
+        ("admin", {"scope": "bureau"}, 5),
     ],
 )
 def test_calendar_query_budget(client, personas, branch_a, lessons, django_assert_num_queries, persona, params, budget):
@@ -233,13 +234,20 @@ def test_calendar_query_budget(client, personas, branch_a, lessons, django_asser
 # --- grids -----------------------------------------------------------------
 
 
+def all_titles(page) -> list[str]:
+    return [lesson.title for day in page.days for lesson in day.lessons]
+
+
 def test_month_grid_puts_a_late_evening_lesson_on_its_local_day(client, member, branch_a):
-    LessonFactory(title="late", organiser=branch_a, start=at(2030, 3, 31, 23, 30), end=at(2030, 4, 1, 0, 30))
-    response = get_calendar(client, member)
-    days = {day.date: day for day in response.context["page"].days}
+    # March 2030 ends on a Sunday, so its grid stops on the 31st and April's
+    # starts on Monday the 1st.
+    LessonFactory(title="late", organiser=branch_a, start=at(2030, 3, 31, 23, 30), end=at(2030, 3, 31, 23, 59))
+    march = get_calendar(client, member).context["page"]
+    days = {day.date: day for day in march.days}
     assert [lesson.title for lesson in days[datetime.date(2030, 3, 31)].lessons] == ["late"]
-    assert days[datetime.date(2030, 4, 1)].lessons == []
-    assert response.context["page"].lesson_count == 1
+    assert march.lesson_count == 1
+    april = get_calendar(client, member, date="2030-04-10").context["page"]
+    assert all_titles(april) == []
 
 
 def test_month_grid_puts_an_early_morning_lesson_on_its_local_day(client, member, branch_a):
@@ -248,14 +256,15 @@ def test_month_grid_puts_an_early_morning_lesson_on_its_local_day(client, member
     april = get_calendar(client, member, date="2030-04-10").context["page"]
     days = {day.date: day for day in april.days}
     assert [lesson.title for lesson in days[datetime.date(2030, 4, 1)].lessons] == ["early"]
-    assert days[datetime.date(2030, 3, 31)].lessons == []
+    march = get_calendar(client, member).context["page"]
+    assert all_titles(march) == []
 
 
 def test_month_grid_weeks_start_on_monday_and_cover_the_month():
     weeks = month_grid(datetime.date(2030, 3, 15), [], today=datetime.date(2030, 3, 15))
     assert all(len(week) == 7 for week in weeks)
     assert weeks[0][0].date == datetime.date(2030, 2, 25) and weeks[0][0].date.weekday() == 0
-    assert weeks[-1][-1].date == datetime.date(2030, 4, 7)
+    assert weeks[-1][-1].date == datetime.date(2030, 3, 31) and len(weeks) == 5
     in_month = [day.date.day for week in weeks for day in week if day.in_period]
     assert in_month == list(range(1, 32))
     assert [day.date for week in weeks for day in week if day.is_today] == [datetime.date(2030, 3, 15)]
@@ -332,9 +341,14 @@ def events(cal) -> dict[str, object]:
 
 @pytest.fixture
 def upcoming(branch_a, venue_a):
-    soon = timezone.now() + datetime.timedelta(days=3)
+    # iCalendar times have whole seconds.
+    soon = (timezone.now() + datetime.timedelta(days=3)).replace(microsecond=0)
     return LessonFactory(
-        title="upcoming", organiser=branch_a, venue=venue_a, topic="学习二十大精神", start=soon,
+        title="upcoming",
+        organiser=branch_a,
+        venue=venue_a,
+        topic="学习二十大精神",
+        start=soon,
         end=soon + datetime.timedelta(hours=2),
     )
 
@@ -366,7 +380,8 @@ def test_feed_keeps_uid_and_bumps_sequence_when_a_lesson_changes(client, feed, u
     second = events(fetch(client, feed))["upcoming"]
     assert str(first["UID"]) == str(second["UID"])
     Lesson.objects.filter(pk=upcoming.pk).update(
-        sequence=F("sequence") + 1, start=upcoming.start + datetime.timedelta(hours=1),
+        sequence=F("sequence") + 1,
+        start=upcoming.start + datetime.timedelta(hours=1),
         end=upcoming.end + datetime.timedelta(hours=1),
     )
     changed = events(fetch(client, feed))["upcoming"]
@@ -398,7 +413,9 @@ def test_feed_never_holds_drafts_or_other_branches_lessons(client, feed, branch_
 def test_feed_holds_ninety_days_of_history_and_every_future_lesson(client, feed, branch_a):
     now = timezone.now()
     LessonFactory(title="old", organiser=branch_a, status=Lesson.Status.HELD, start=now - datetime.timedelta(days=91))
-    LessonFactory(title="recent", organiser=branch_a, status=Lesson.Status.HELD, start=now - datetime.timedelta(days=89))
+    LessonFactory(
+        title="recent", organiser=branch_a, status=Lesson.Status.HELD, start=now - datetime.timedelta(days=89)
+    )
     LessonFactory(title="far", organiser=branch_a, start=now + datetime.timedelta(days=700))
     assert set(events(fetch(client, feed))) == {"recent", "far"}
 

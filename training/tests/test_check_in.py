@@ -5,7 +5,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from members.tests.factories import MemberFactory, PASSWORD
+from members.tests.factories import PASSWORD, MemberFactory
 from training.models import Attendance, Lesson
 from training.services import CHECKIN_STEP_SECONDS, checkin_token
 from training.tests.conftest import member_of
@@ -46,8 +46,9 @@ def test_scan_after_grace_period_is_late(client, member, lesson_a):
 def test_expired_code_is_refused(client, member, lesson_a):
     with time_machine.travel(lesson_a.start - datetime.timedelta(minutes=2)):
         old = checkin_token(lesson_a)
-    with time_machine.travel(lesson_a.start - datetime.timedelta(minutes=2) + datetime.timedelta(
-            seconds=CHECKIN_STEP_SECONDS * 4)):
+    with time_machine.travel(
+        lesson_a.start - datetime.timedelta(minutes=2) + datetime.timedelta(seconds=CHECKIN_STEP_SECONDS * 4)
+    ):
         client.force_login(member)
         response = client.get(check_in_url(lesson_a, old))
     assert response.status_code == 400 and "过期" in response.content.decode()
@@ -125,8 +126,9 @@ def test_marking_present_without_a_scan_needs_a_reason_and_saves_nothing(client,
     assert response.status_code == 400
     assert set(Attendance.objects.filter(lesson=lesson_a).values_list("status", flat=True)) == {"unmarked"}
     assert "原因" in response.content.decode()
-    response = client.post(url, {f"status_{me.pk}": "absent", f"status_{them.pk}": "present",
-                                 f"reason_{them.pk}": "手机没电，现场确认"})
+    response = client.post(
+        url, {f"status_{me.pk}": "absent", f"status_{them.pk}": "present", f"reason_{them.pk}": "手机没电，现场确认"}
+    )
     assert response.status_code == 302
     assert row(lesson_a, member).reason == "手机没电，现场确认"
 

@@ -24,10 +24,14 @@ pytestmark = pytest.mark.django_db
 
 def lesson_post(branch, start, **extra):
     data = {
-        "organiser": branch.pk, "title": "联合党课：交通强国", "kind": "party_lesson", "format": "lecture",
+        "organiser": branch.pk,
+        "title": "联合党课：交通强国",
+        "kind": "party_lesson",
+        "format": "lecture",
         "start": start.strftime("%Y-%m-%dT%H:%M"),
         "end": (start + datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
-        "grace_minutes": 10, "action": "publish",
+        "grace_minutes": 10,
+        "action": "publish",
     }
     data.update(extra)
     return data
@@ -67,8 +71,13 @@ def test_changing_credit_hours_needs_a_reason(client, secretary, branch_a):
 
 def test_double_booked_venue_is_refused_naming_the_other_lesson(client, secretary, branch_a, venue_a):
     start = local(timezone.now() + datetime.timedelta(days=3))
-    LessonFactory(organiser=branch_a, venue=venue_a, start=start + datetime.timedelta(hours=1),
-                  end=start + datetime.timedelta(hours=3), title="已有的活动")
+    LessonFactory(
+        organiser=branch_a,
+        venue=venue_a,
+        start=start + datetime.timedelta(hours=1),
+        end=start + datetime.timedelta(hours=3),
+        title="已有的活动",
+    )
     client.force_login(secretary)
     data = lesson_post(branch_a, start, venue=venue_a.pk, confirm_warnings="on")
     response = client.post(reverse("training:lesson_create"), data)
@@ -81,8 +90,15 @@ def test_double_booked_lecturer_is_refused(secretary, branch_a, branch_b):
     lecturer = OutsideLecturerFactory()
     start = timezone.now() + datetime.timedelta(days=3)
     LessonFactory(organiser=branch_b, lecturer_outside=lecturer, start=start, end=start + datetime.timedelta(hours=2))
-    lesson = Lesson(organiser=branch_a, title="x", kind="seminar", start=start + datetime.timedelta(minutes=30),
-                    end=start + datetime.timedelta(hours=3), credit_hours=1, lecturer_outside=lecturer)
+    lesson = Lesson(
+        organiser=branch_a,
+        title="x",
+        kind="seminar",
+        start=start + datetime.timedelta(minutes=30),
+        end=start + datetime.timedelta(hours=3),
+        credit_hours=1,
+        lecturer_outside=lecturer,
+    )
     with pytest.raises(ValidationError) as exc:
         lesson_save(lesson=lesson, actor=secretary)
     assert "lecturer_outside" in exc.value.error_dict
@@ -91,18 +107,33 @@ def test_double_booked_lecturer_is_refused(secretary, branch_a, branch_b):
 def test_back_to_back_bookings_are_fine(secretary, branch_a, venue_a):
     start = timezone.now() + datetime.timedelta(days=3)
     LessonFactory(organiser=branch_a, venue=venue_a, start=start, end=start + datetime.timedelta(hours=2))
-    lesson = Lesson(organiser=branch_a, title="next", kind="seminar", start=start + datetime.timedelta(hours=2),
-                    end=start + datetime.timedelta(hours=3), credit_hours=1, venue=venue_a)
+    lesson = Lesson(
+        organiser=branch_a,
+        title="next",
+        kind="seminar",
+        start=start + datetime.timedelta(hours=2),
+        end=start + datetime.timedelta(hours=3),
+        credit_hours=1,
+        venue=venue_a,
+    )
     lesson_save(lesson=lesson, actor=secretary)
     assert Lesson.objects.filter(venue=venue_a).count() == 2
 
 
 def test_cancelled_lesson_frees_the_venue(secretary, branch_a, venue_a):
     start = timezone.now() + datetime.timedelta(days=3)
-    LessonFactory(organiser=branch_a, venue=venue_a, start=start, end=start + datetime.timedelta(hours=2),
-                  status="cancelled")
-    lesson = Lesson(organiser=branch_a, title="x", kind="seminar", start=start,
-                    end=start + datetime.timedelta(hours=2), credit_hours=1, venue=venue_a)
+    LessonFactory(
+        organiser=branch_a, venue=venue_a, start=start, end=start + datetime.timedelta(hours=2), status="cancelled"
+    )
+    lesson = Lesson(
+        organiser=branch_a,
+        title="x",
+        kind="seminar",
+        start=start,
+        end=start + datetime.timedelta(hours=2),
+        credit_hours=1,
+        venue=venue_a,
+    )
     lesson_save(lesson=lesson, actor=secretary)
 
 
@@ -244,8 +275,9 @@ def test_material_size_limit(secretary, lesson_a, monkeypatch):
 
     monkeypatch.setattr(services, "MATERIAL_MAX_BYTES", 10)
     with pytest.raises(ValidationError) as exc:
-        services.material_add(lesson=lesson_a, title="大文件", upload=SimpleUploadedFile("a.pdf", b"x" * 11),
-                              actor=secretary)
+        services.material_add(
+            lesson=lesson_a, title="大文件", upload=SimpleUploadedFile("a.pdf", b"x" * 11), actor=secretary
+        )
     assert exc.value.error_dict["file"][0].code == "file_size"
 
 

@@ -1,4 +1,5 @@
 """Lesson pages run a fixed number of queries whatever the audience size."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -10,8 +11,14 @@ from training.tests.factories import LessonFactory
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["training:lesson_list", "training:lesson_detail", "training:attendance", "training:projector",
-         "training:projector_list", "training:projector_code"]
+PAGES = [
+    "training:lesson_list",
+    "training:lesson_detail",
+    "training:attendance",
+    "training:projector",
+    "training:projector_list",
+    "training:projector_code",
+]
 
 
 def queries(client, url):
