@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from members.permissions import roles_for
 from members.selectors import branch_list_with_counts
-from training.selectors import upcoming_lessons_for_member
+from training.selectors import pending_invitations_for, upcoming_lessons_for_member
 
 
 def home(request):
@@ -21,6 +21,7 @@ def home(request):
         )
     if roles.is_committee:
         context["my_branches"] = list(branch_list_with_counts(request.user).filter(pk__in=roles.committee_branch_ids))
+        context["invitations"] = list(pending_invitations_for(roles))
     return render(request, "home.html", context)
 
 
