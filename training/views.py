@@ -1,7 +1,11 @@
+import datetime
+
+import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -9,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from branches.models import Branch
 from members.models import Member
 from members.permissions import roles_for
 
@@ -51,8 +56,6 @@ PENDING_CHECKIN_MAX_AGE = 5 * 60
 
 
 def _committee_branches(request):
-    from branches.models import Branch
-
     roles = roles_for(request.user)
     if not roles.committee_branch_ids:
         raise PermissionDenied
@@ -76,8 +79,6 @@ def lesson_list(request):
     if status not in Lesson.Status.values:
         status = ""
     lessons = selectors.lesson_list_for_user(roles, status=status)
-    from django.core.paginator import Paginator
-
     page = Paginator(lessons, 20).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -266,8 +267,6 @@ def projector_code(request, lesson_id):
     url = request.build_absolute_uri(
         reverse("training:check_in", kwargs={"lesson_id": lesson.pk, "token": checkin_token(lesson)})
     )
-    import segno
-
     svg = segno.make(url, error="m").svg_inline(scale=8, dark="#000", light="#fff", omitsize=True)
     return render(request, "training/_projector_code.html", {"lesson": lesson, "svg": svg, "url": url})
 
@@ -311,7 +310,7 @@ def check_in_resume(request):
     if now.timestamp() - data["at"] > PENDING_CHECKIN_MAX_AGE:
         error = _("The scan is too old. Scan the code on the screen again.")
         return render(request, "training/check_in_result.html", {"error": error}, status=400)
-    scanned_at = timezone.datetime.fromtimestamp(data["at"], tz=timezone.get_current_timezone())
+    scanned_at = datetime.datetime.fromtimestamp(data["at"], tz=datetime.UTC)
     return _check_in(request, data["lesson"], scanned_at)
 
 

@@ -3,9 +3,18 @@
 from django.core.management.base import BaseCommand
 
 from members.demo import seed_organisation
+from training.demo import seed_lessons
+
+
+def seed_county(*, stdout=None) -> dict:
+    """Build the demo bureau, then its lessons."""
+    summary = seed_organisation(stdout=stdout)
+    summary["lessons"] = seed_lessons()["lessons"]
+    return summary
+
 
 # Later work adds larger scales; each maps to the function that builds it.
-SCALES = {"county": seed_organisation}
+SCALES = {"county": seed_county}
 
 
 class Command(BaseCommand):
