@@ -2,6 +2,7 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
+PYTEST_ARGS ?= -n 2
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
 .PHONY: install run web test lint messages check clean
@@ -33,6 +34,7 @@ check: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 ## Re-extract and compile the translations (needs GNU gettext).
 messages: install

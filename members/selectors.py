@@ -1,6 +1,6 @@
 """Read side of members and the organisation: the shapes pages and exports need."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, When
 
 from branches.models import Branch
 
@@ -37,7 +37,8 @@ def branch_list_with_counts(user) -> QuerySet[Branch]:
 
 def branch_detail(branch: Branch) -> Branch:
     """Return *branch* with counts, its current committee and its venues loaded."""
-    committee = Post.objects.current().select_related("member").order_by("kind", "start_on")
+    rank = Case(*(When(kind=kind, then=i) for i, kind in enumerate(Post.Kind.values)), default=len(Post.Kind.values))
+    committee = Post.objects.current().select_related("member").order_by(rank, "start_on")
     return (
         Branch.objects.filter(pk=branch.pk)
         .select_related("parent")

@@ -1,4 +1,5 @@
 """Demo lessons for the demo bureau: a joint Party lesson, meetings held, a plan."""
+
 import datetime
 from decimal import Decimal
 
@@ -43,11 +44,16 @@ def seed_lessons(*, today: datetime.date | None = None) -> dict[str, int]:
         day = today + datetime.timedelta(days=offset)
         start = _at(day, hour)
         lesson = Lesson.objects.create(
-            organiser=organiser, title=title, kind=kind, start=start, end=start + datetime.timedelta(hours=hours),
+            organiser=organiser,
+            title=title,
+            kind=kind,
+            start=start,
+            end=start + datetime.timedelta(hours=hours),
             venue=hall if organiser == jg1 and kind != "offsite_visit" else None,
             outside_place="云溪县革命纪念馆" if kind == "offsite_visit" else "",
             lecturer_outside=lecturer if kind == "party_lesson" else None,
-            credit_hours=Decimal(4 if hours >= 3 else hours), status=status,
+            credit_hours=Decimal(4 if hours >= 3 else hours),
+            status=status,
         )
         LessonHost.objects.create(lesson=lesson, branch=organiser, is_organiser=True, status="accepted")
         for branch in co_hosts:
@@ -59,15 +65,17 @@ def seed_lessons(*, today: datetime.date | None = None) -> dict[str, int]:
         created += 1
     plan, _created = StudyPlan.objects.get_or_create(branch=jg1, year=today.year)
     if not plan.items.exists():
-        StudyPlanItem.objects.bulk_create([
-            StudyPlanItem(plan=plan, month=month, topic=topic, kind=kind, planned_hours=Decimal(hours))
-            for month, topic, kind, hours in [
-                (3, "学习《中国共产党章程》", "central_study", 2),
-                (6, "七一专题党课", "party_lesson", 2),
-                (9, "纪律教育学习月", "central_study", 2),
-                (11, "年度组织生活会", "org_life_meeting", 4),
+        StudyPlanItem.objects.bulk_create(
+            [
+                StudyPlanItem(plan=plan, month=month, topic=topic, kind=kind, planned_hours=Decimal(hours))
+                for month, topic, kind, hours in [
+                    (3, "学习《中国共产党章程》", "central_study", 2),
+                    (6, "七一专题党课", "party_lesson", 2),
+                    (9, "纪律教育学习月", "central_study", 2),
+                    (11, "年度组织生活会", "org_life_meeting", 4),
+                ]
             ]
-        ])
+        )
     return {"lessons": created}
 
 

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from branches.models import Branch, Venue
 from members.models import Member
@@ -26,8 +27,10 @@ class LessonForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
     )
     new_lecturer_name = forms.CharField(label=_("Or add an outside lecturer: name"), max_length=50, required=False)
-    new_lecturer_organisation = forms.CharField(label=_("Organisation"), max_length=100, required=False)
-    new_lecturer_title = forms.CharField(label=_("Title"), max_length=50, required=False)
+    new_lecturer_organisation = forms.CharField(
+        label=pgettext_lazy("workplace", "Organisation"), max_length=100, required=False
+    )
+    new_lecturer_title = forms.CharField(label=pgettext_lazy("job title", "Title"), max_length=50, required=False)
     credit_hours = forms.DecimalField(
         label=_("Credit hours (学时)"),
         max_digits=4,

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .querysets import LessonQuerySet
 
@@ -90,7 +91,7 @@ class Lesson(models.Model):
         ONLINE_COURSE = "online_course", _("online course")
         MEMBERS_MEETING = "members_meeting", _("branch members' meeting")
         COMMITTEE_MEETING = "committee_meeting", _("branch committee meeting")
-        GROUP_MEETING = "group_meeting", _("Party-group meeting")
+        GROUP_MEETING = "group_meeting", _("Party cell meeting")
         ORG_LIFE_MEETING = "org_life_meeting", _("organisational-life meeting")
 
     class Format(models.TextChoices):
@@ -283,9 +284,13 @@ class LessonHost(models.Model):
 class OutsideLecturer(models.Model):
     """A lecturer from outside the bureau, in a pool every branch shares."""
 
-    name = models.CharField(_("name"), max_length=50)
-    organisation = models.CharField(_("organisation"), max_length=100, help_text=_("e.g. the county Party school"))
-    title = models.CharField(_("title"), max_length=50, blank=True)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
+    organisation = models.CharField(
+        pgettext_lazy("workplace", "organisation"),
+        max_length=100,
+        help_text=_("e.g. the county Party school"),
+    )
+    title = models.CharField(pgettext_lazy("job title", "title"), max_length=50, blank=True)
     contact = models.CharField(_("contact"), max_length=100, blank=True)
     expertise = models.CharField(_("expertise"), max_length=200, blank=True)
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from branches.models import Venue
 from core.audit import audit_record
-from members.models import Member
+from members.models import Member, Post
 
 from .models import (
     Attendance,
@@ -125,10 +125,19 @@ def lesson_save(*, lesson: Lesson, co_host_ids=(), actor) -> Lesson:
 
 
 def lesson_audience(lesson: Lesson):
-    """Return the audience: active members of accepted host branches and named members."""
+    """Return the audience: active members of accepted host branches and named members.
+
+    A branch committee meeting (支委会) is for the committee only.
+    """
     accepted = LessonHost.objects.filter(lesson=lesson, status=LessonHost.Status.ACCEPTED).values("branch_id")
     named = Lesson.extra_audience.through.objects.filter(lesson=lesson).values("member_id")
-    return Member.objects.active().filter(Q(branch_id__in=accepted) | Q(pk__in=named))
+    if lesson.kind == Lesson.Kind.COMMITTEE_MEETING:
+        on = timezone.localdate(lesson.start)
+        committee = Post.objects.current(on).committee().filter(branch_id__in=accepted).values("member_id")
+        by_branch = Q(pk__in=committee)
+    else:
+        by_branch = Q(branch_id__in=accepted)
+    return Member.objects.active().filter(by_branch | Q(pk__in=named))
 
 
 def audience_sync(*, lesson: Lesson) -> int:

@@ -1,8 +1,10 @@
 """The secretary's journey in a real Chromium: a joint lesson from invitation to check-in."""
+
 import datetime
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from branches.tests.factories import VenueFactory
 from members.tests.factories import PASSWORD, MemberFactory, PostFactory, UserFactory
@@ -74,8 +76,7 @@ def test_joint_lesson_from_invitation_to_phone_check_in(browser, live_server, br
     assert row.status == "present" and row.checked_in_at is not None
 
     # The live list and A's attendance page show the member as checked in.
-    page_a.wait_for_function("document.querySelector('#checked-in') && "
-                             "document.querySelector('#checked-in').innerText.includes('李四')", timeout=10000)
+    expect(page_a.locator("#checked-in")).to_contain_text("李四", timeout=10000)
     page_a.goto(f"{base}/training/lessons/{lesson.pk}/attendance/")
     selected = page_a.eval_on_selector(f"select[name=status_{row.member_id}]", "el => el.value")
     assert selected == "present"

@@ -297,3 +297,11 @@ def test_cancel_bumps_sequence(client, secretary, lesson_a):
     client.post(reverse("training:lesson_cancel", args=[lesson_a.pk]))
     lesson_a.refresh_from_db()
     assert lesson_a.status == "cancelled" and lesson_a.sequence == before + 1
+
+
+def test_committee_meeting_audience_is_the_committee(secretary, member, branch_a):
+    from training.services import audience_sync
+
+    meeting = LessonFactory(organiser=branch_a, kind="committee_meeting")
+    audience_sync(lesson=meeting)
+    assert list(meeting.attendances.values_list("member__user__username", flat=True)) == ["secretary"]
