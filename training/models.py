@@ -396,6 +396,10 @@ class Feedback(models.Model):
     def __str__(self):
         return f"{self.lesson_id} · {self.rating}"
 
+    @property
+    def stars(self) -> str:
+        return "★" * self.rating
+
 
 class Question(models.Model):
     """A question an attendee asks about a lesson, answered by the organiser."""

@@ -161,6 +161,7 @@ def lesson_detail(request, lesson_id):
         "material_form": MaterialForm(),
         "materials": list(lesson.materials.all()),
         "feedback": selectors.feedback_summary(lesson),
+        "comments": selectors.lesson_feedback(lesson) if can_manage(roles, lesson) else [],
         "questions": selectors.lesson_questions(lesson),
         "now": timezone.now(),
     }

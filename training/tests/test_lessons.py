@@ -305,3 +305,17 @@ def test_committee_meeting_audience_is_the_committee(secretary, member, branch_a
     meeting = LessonFactory(organiser=branch_a, kind="committee_meeting")
     audience_sync(lesson=meeting)
     assert list(meeting.attendances.values_list("member__user__username", flat=True)) == ["secretary"]
+
+
+def test_organiser_sees_comments_and_anonymity_is_kept(client, secretary, member, lesson_a):
+    Attendance.objects.filter(lesson=lesson_a, member=member_of(member)).update(status="present")
+    client.force_login(member)
+    client.post(
+        reverse("training:feedback", args=[lesson_a.pk]), {"rating": "4", "comment": "希望多些案例", "anonymous": "on"}
+    )
+    client.force_login(secretary)
+    html = client.get(lesson_a.get_absolute_url()).content.decode()
+    comments = html.split('id="feedback-comments"')[1].split("</ul>")[0]
+    assert "希望多些案例" in comments and "张三" not in comments and "★★★★" in comments
+    client.force_login(member)
+    assert 'id="feedback-comments"' not in client.get(lesson_a.get_absolute_url()).content.decode()
