@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from .models import (
     Attendance,
@@ -28,6 +29,7 @@ class LessonHostInline(admin.TabularInline):
 class LessonMaterialInline(admin.TabularInline):
     model = LessonMaterial
     extra = 0
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["size", "uploaded_by"]
 
 
