@@ -9,7 +9,6 @@ from .models import (
     Lesson,
     LessonHost,
     LessonMaterial,
-    MakeUpTask,
     MeetingRule,
     OutsideLecturer,
     Question,
@@ -61,15 +60,6 @@ class LeaveRequestAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["lesson__title", "member__full_name", "reason"]
     list_select_related = ["lesson", "member", "decided_by"]
-    autocomplete_fields = ["lesson", "member"]
-
-
-@admin.register(MakeUpTask)
-class MakeUpTaskAdmin(admin.ModelAdmin):
-    list_display = ["lesson", "member", "reason", "due_on", "completed_at"]
-    list_filter = ["reason"]
-    search_fields = ["lesson__title", "member__full_name"]
-    list_select_related = ["lesson", "member"]
     autocomplete_fields = ["lesson", "member"]
 
 

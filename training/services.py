@@ -17,6 +17,8 @@ from core.audit import audit_record
 from members.models import Member, Post
 
 from .models import (
+    Assignment,
+    AssignmentTarget,
     Attendance,
     CalendarFeed,
     Feedback,
@@ -24,7 +26,6 @@ from .models import (
     Lesson,
     LessonHost,
     LessonMaterial,
-    MakeUpTask,
     OutsideLecturer,
     Question,
 )
@@ -194,15 +195,29 @@ def lesson_close(*, lesson: Lesson, actor, now=None) -> dict[str, int]:
     absent = Attendance.objects.filter(lesson=lesson, status=Attendance.Status.UNMARKED).update(
         status=Attendance.Status.ABSENT
     )
-    missed = Attendance.objects.filter(
-        lesson=lesson, status__in=[Attendance.Status.ABSENT, Attendance.Status.LEAVE]
-    ).values_list("member_id", "status")
-    due_on = timezone.localdate(now) + datetime.timedelta(days=MAKE_UP_DAYS)
-    MakeUpTask.objects.bulk_create(
-        [MakeUpTask(lesson=lesson, member_id=m, reason=s, due_on=due_on) for m, s in missed],
-        ignore_conflicts=True,
-        batch_size=500,
+    missed = list(
+        Attendance.objects.filter(
+            lesson=lesson, status__in=[Attendance.Status.ABSENT, Attendance.Status.LEAVE]
+        ).values_list("member_id", "status")
     )
+    if missed:
+        make_up, _created = Assignment.objects.get_or_create(
+            lesson=lesson,
+            kind=Assignment.Kind.MAKE_UP,
+            defaults={
+                "title": _("Make-up study: %(title)s") % {"title": lesson.title},
+                "topic": lesson.topic,
+                "branch_id": lesson.organiser_id,
+                "due_on": timezone.localdate(now) + datetime.timedelta(days=MAKE_UP_DAYS),
+                "min_hours": lesson.credit_hours,
+                "created_by": actor if getattr(actor, "is_authenticated", False) else None,
+            },
+        )
+        AssignmentTarget.objects.bulk_create(
+            [AssignmentTarget(assignment=make_up, member_id=m, reason=s) for m, s in missed],
+            ignore_conflicts=True,
+            batch_size=500,
+        )
     audit_record(actor=actor, action="lesson.closed", target=lesson, payload={"absent": absent})
     return {"absent": absent, "make_up": len(missed)}
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from branches.tests.factories import VenueFactory
 from members.models import Member
 from members.tests.factories import MemberFactory
-from training.models import Attendance, LeaveRequest, Lesson, LessonHost, MakeUpTask
+from training.models import AssignmentTarget, Attendance, LeaveRequest, Lesson, LessonHost
 from training.services import (
     invitation_respond,
     lesson_close,
@@ -211,7 +211,9 @@ def test_leave_approved_then_close_gives_make_up_tasks(client, secretary, member
     statuses = dict(Attendance.objects.filter(lesson=lesson_a).values_list("member__user__username", "status"))
     assert statuses == {"member": "leave", "secretary": "absent"}
     assert result == {"absent": 1, "make_up": 2}
-    assert set(MakeUpTask.objects.filter(lesson=lesson_a).values_list("reason", flat=True)) == {"leave", "absent"}
+    targets = AssignmentTarget.objects.filter(assignment__lesson=lesson_a, assignment__kind="make_up")
+    assert sorted(targets.values_list("reason", flat=True)) == ["absent", "leave"]
+    assert targets.first().assignment.due_on > timezone.localdate()
     with pytest.raises(ValidationError):
         lesson_close(lesson=lesson_a, actor=secretary)
 

@@ -10,69 +10,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .querysets import LessonQuerySet
+from ..querysets import LessonQuerySet
 
 
 def new_checkin_key() -> str:
     return secrets.token_hex(16)
-
-
-class StudyRequirement(models.Model):
-    """The year's study-hour requirements and the rules converting a lesson to 学时."""
-
-    year = models.PositiveSmallIntegerField(_("year"), unique=True)
-    member_hours = models.DecimalField(_("hours required of members"), max_digits=5, decimal_places=1, default=32)
-    committee_hours = models.DecimalField(
-        _("hours required of secretaries and committee members"),
-        max_digits=5,
-        decimal_places=1,
-        default=56,
-    )
-    full_day_hours = models.DecimalField(_("hours for a full day"), max_digits=4, decimal_places=1, default=8)
-    half_day_hours = models.DecimalField(_("hours for a half day"), max_digits=4, decimal_places=1, default=4)
-    session_hours_per_hour = models.DecimalField(
-        _("hours per hour of a branch study session"),
-        max_digits=4,
-        decimal_places=2,
-        default=1,
-    )
-    full_day_minimum = models.PositiveSmallIntegerField(
-        _("a lesson of at least this many hours counts as a full day"),
-        default=6,
-    )
-    half_day_minimum = models.PositiveSmallIntegerField(
-        _("a lesson of at least this many hours counts as a half day"),
-        default=3,
-    )
-
-    class Meta:
-        verbose_name = _("study requirement")
-        verbose_name_plural = _("study requirements")
-        ordering = ["-year"]
-
-    def __str__(self):
-        return str(self.year)
-
-
-class MeetingRule(models.Model):
-    """How often a branch must hold one kind of organisational-life meeting (三会一课)."""
-
-    class Period(models.TextChoices):
-        MONTH = "month", _("every month")
-        QUARTER = "quarter", _("every quarter")
-        YEAR = "year", _("every year")
-
-    kind = models.CharField(_("meeting kind"), max_length=30, unique=True)
-    period = models.CharField(_("period"), max_length=10, choices=Period)
-    times = models.PositiveSmallIntegerField(_("times per period"), default=1)
-
-    class Meta:
-        verbose_name = _("meeting frequency rule")
-        verbose_name_plural = _("meeting frequency rules")
-        ordering = ["kind"]
-
-    def __str__(self):
-        return f"{self.kind} × {self.times} / {self.period}"
 
 
 class Lesson(models.Model):
@@ -494,25 +436,6 @@ class StudyPlanItem(models.Model):
 
     def __str__(self):
         return f"{self.month}: {self.topic}"
-
-
-class MakeUpTask(models.Model):
-    """Make-up study (补学) owed by a member who missed a lesson; a study note completes it."""
-
-    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="make_up_tasks")
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="make_up_tasks")
-    reason = models.CharField(_("reason"), max_length=10, choices=Attendance.Status)
-    due_on = models.DateField(_("due on"))
-    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("make-up task")
-        verbose_name_plural = _("make-up tasks")
-        constraints = [models.UniqueConstraint(fields=["lesson", "member"], name="make_up_once_per_lesson")]
-
-    def __str__(self):
-        return f"{self.lesson_id} · {self.member_id}"
 
 
 class CalendarFeed(models.Model):
