@@ -19,5 +19,6 @@ urlpatterns = [
     path("plans/", include("training.plan_urls")),
     path("calendar/", include("training.calendar_urls")),
     path("training/", include("training.urls")),
+    path("study/", include("training.study_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -51,3 +51,31 @@ def get_invitation_for_user(request, lesson_id: int) -> LessonHost:
 def can_decide_leave(roles, lesson: Lesson, member) -> bool:
     """The member's own branch committee, or the organiser's, approves leave."""
     return member.branch_id in roles.committee_branch_ids or can_manage(roles, lesson)
+
+
+def get_note_for_user(request, note_id: int, *, write: bool = False, review: bool = False):
+    """Return a study note for its author, their branch committee or leadership; 404 for anyone else.
+
+    Writing is for the author while the note is a draft or returned; review is
+    for the committee of the author's branch.
+    """
+    from .models import StudyNote
+
+    roles = roles_for(request.user)
+    note = get_object_or_404(
+        StudyNote.objects.select_related("member", "member__branch", "assignment", "lesson", "resource"),
+        pk=note_id,
+    )
+    is_author = roles.member is not None and roles.member.pk == note.member_id
+    is_reviewer = note.member.branch_id in roles.committee_branch_ids
+    if not (is_author or is_reviewer or roles.is_leadership):
+        raise Http404
+    if write and not (is_author and note.is_editable):
+        raise PermissionDenied
+    if review and not is_reviewer:
+        raise PermissionDenied
+    return note
+
+
+def can_review(roles, note) -> bool:
+    return note.member.branch_id in roles.committee_branch_ids

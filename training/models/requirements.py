@@ -29,6 +29,12 @@ class StudyRequirement(models.Model):
         _("a lesson of at least this many hours counts as a half day"),
         default=3,
     )
+    note_max_hours = models.DecimalField(
+        _("most hours one study note may claim"), max_digits=4, decimal_places=1, default=4
+    )
+    daily_max_hours = models.DecimalField(
+        _("most self-study hours a member may claim for one day"), max_digits=4, decimal_places=1, default=8
+    )
 
     class Meta:
         verbose_name = _("study requirement")
