@@ -19,6 +19,8 @@ urlpatterns = [
     path("plans/", include("training.plan_urls")),
     path("calendar/", include("training.calendar_urls")),
     path("training/", include("training.urls")),
+    path("progress/", include("training.progress_urls")),
+    path("online-hours/", include("training.online_urls")),
     path("study/", include("training.study_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from members.permissions import roles_for
 from members.selectors import branch_list_with_counts
+from training.progress import member_progress
 from training.selectors import pending_invitations_for, upcoming_lessons_for_member
 
 
@@ -15,6 +16,7 @@ def home(request):
     context = {"year": timezone.localdate().year}
     if roles.member is not None:
         context["upcoming"] = upcoming_lessons_for_member(roles.member, now=timezone.now())
+        context["progress"] = member_progress(roles.member, context["year"])
     if roles.is_leadership:
         context["all_branches"] = list(
             branch_list_with_counts(request.user).filter(kind__in=["branch", "general_branch"])

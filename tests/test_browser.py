@@ -25,7 +25,7 @@ def test_member_logs_in_on_a_phone_and_sees_their_home(browser, live_server, mem
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     log_in(page, live_server.url, "member")
     assert page.locator("#my-lessons").is_visible()
-    assert page.locator("#my-hours").is_visible()
+    assert page.locator("#my-progress-section .progress").is_visible()
     assert "张三" in page.locator("h1").inner_text()
     # Nothing wider than the phone: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -74,6 +74,25 @@ EXPECTED = {
     "calendar:feed_reset": POST_ONLY,
     # The member's private feed: the secret token is the credential.
     "calendar:feed_ics": everyone(200, anonymous=200),
+    "progress:my_progress": {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 200, LEADER: 404, ADMIN: 404},
+    "progress:branch_progress": BRANCH_A_WRITE,
+    # Self-study: the member persona writes a note; members may recommend resources.
+    "selfstudy:note_list": {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 200, LEADER: 404, ADMIN: 404},
+    "selfstudy:note_create": {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 200, LEADER: 404, ADMIN: 404},
+    "selfstudy:note_detail": {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 404, LEADER: 200, ADMIN: 200},
+    "selfstudy:note_edit": {ANON: 302, MEMBER: 200, SECRETARY: 403, OUTSIDER: 404, LEADER: 403, ADMIN: 403},
+    "selfstudy:note_submit": POST_ONLY,
+    "selfstudy:note_review": POST_ONLY,
+    "selfstudy:review_queue": COMMITTEE_ONLY,
+    "selfstudy:resource_list": everyone(200),
+    "selfstudy:resource_create": {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 200, LEADER: 200, ADMIN: 200},
+    "selfstudy:resource_detail": everyone(200),
+    "selfstudy:assignment_list": everyone(200),
+    "selfstudy:assignment_create": MANAGERS_ONLY,
+    "selfstudy:assignment_detail": {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 404, LEADER: 200, ADMIN: 200},
+    "online:hours_import": MANAGERS_ONLY,
+    "online:hours_import_confirm": POST_ONLY,
+    "online:record_list": MANAGERS_ONLY,
     "plans:plan_detail": BRANCH_A_READ,
     "plans:plan_item_add": POST_ONLY,
     "plans:plan_item_delete": POST_ONLY,
@@ -109,7 +128,15 @@ def test_every_url_pattern_has_a_rule():
 def url_args(branch_a, personas):
     from django.core.files.base import ContentFile
 
-    from training.models import LeaveRequest, LessonMaterial, Question
+    from training.models import (
+        Assignment,
+        AssignmentTarget,
+        LeaveRequest,
+        LessonMaterial,
+        Question,
+        StudyNote,
+        StudyResource,
+    )
     from training.services import audience_sync, calendar_feed_for, checkin_token
     from training.tests.factories import LessonFactory
 
@@ -118,6 +145,10 @@ def url_args(branch_a, personas):
     audience_sync(lesson=lesson)
     material = LessonMaterial(lesson=lesson, title="讲稿")
     material.file.save("slides.pdf", ContentFile(b"%PDF-1.4"), save=True)
+    note = StudyNote.objects.create(member=member, title="体会", body="正文", study_date=lesson.start.date(), hours=1)
+    resource = StudyResource.objects.create(title="《习近平谈治国理政》", kind="book")
+    assignment = Assignment.objects.create(title="自学", due_on=lesson.start.date(), branch=branch_a)
+    AssignmentTarget.objects.create(assignment=assignment, member=member)
     return {
         "branch_id": branch_a.pk,
         "member_id": member.pk,
@@ -133,6 +164,9 @@ def url_args(branch_a, personas):
         "item_id": 1,
         "year": 2026,
         "feed_token": calendar_feed_for(member).token,
+        "note_id": note.pk,
+        "resource_id": resource.pk,
+        "assignment_id": assignment.pk,
     }
 
 

@@ -289,7 +289,9 @@ def _assignment_counts_by_member(members: Q, today: datetime.date) -> dict[int, 
     return {row["member_id"]: AssignmentCounts(row["due"], row["overdue"], row["done"]) for row in rows}
 
 
-def _progress_rows(members: Sequence[Member], committee_ids: set[int], members_q: Q, year: int, today):
+def _progress_rows(
+    members: Sequence[Member], committee_ids: set[int], members_q: Q, year: int, today: datetime.date
+) -> list[MemberProgress]:
     """Build one MemberProgress per member from grouped sums; six queries."""
     requirement = study_requirement_for(year)
     hours = _hours_by_member_and_month(members_q, year)
