@@ -90,5 +90,7 @@ def test_reflection_returned_revised_and_passed(browser, live_server, branch_a, 
     phone.goto(f"{base}/study/assignments/{assignment.pk}/")
     expect(phone.locator("#my-assignment-status")).to_contain_text("已完成")
     assert AssignmentTarget.objects.get(assignment=assignment, member__user=member).status == "done"
+    phone.goto(f"{base}/")
+    expect(phone.locator("#my-progress-section [data-hours=self-study]")).to_have_text("2")
     for page in (phone, desk):
         page.context.close()
