@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.db import models
 
 from .models import (
+    Assignment,
+    AssignmentTarget,
     Attendance,
     CalendarFeed,
     Feedback,
@@ -10,11 +12,16 @@ from .models import (
     LessonHost,
     LessonMaterial,
     MeetingRule,
+    NoteFingerprint,
+    OnlineStudyRecord,
     OutsideLecturer,
     Question,
+    StudyNote,
+    StudyNoteVersion,
     StudyPlan,
     StudyPlanItem,
     StudyRequirement,
+    StudyResource,
 )
 
 
@@ -127,3 +134,80 @@ class CalendarFeedAdmin(admin.ModelAdmin):
     list_select_related = ["member"]
     autocomplete_fields = ["member"]
     readonly_fields = ["token"]
+
+
+@admin.register(StudyResource)
+class StudyResourceAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "author", "recommended_by", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["title", "author", "recommendation"]
+    list_select_related = ["recommended_by"]
+    autocomplete_fields = ["recommended_by"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+class AssignmentTargetInline(admin.TabularInline):
+    model = AssignmentTarget
+    extra = 0
+    autocomplete_fields = ["member"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "branch", "due_on", "min_hours"]
+    list_filter = ["kind", "branch"]
+    search_fields = ["title", "topic"]
+    list_select_related = ["branch"]
+    autocomplete_fields = ["branch", "resource", "lesson"]
+    inlines = [AssignmentTargetInline]
+
+
+@admin.register(AssignmentTarget)
+class AssignmentTargetAdmin(admin.ModelAdmin):
+    list_display = ["assignment", "member", "status", "completed_at"]
+    list_filter = ["status"]
+    search_fields = ["assignment__title", "member__full_name"]
+    list_select_related = ["assignment", "member"]
+    autocomplete_fields = ["assignment", "member"]
+
+
+class StudyNoteVersionInline(admin.TabularInline):
+    model = StudyNoteVersion
+    extra = 0
+    readonly_fields = ["number", "title", "hours", "study_date", "submitted_at", "review_comment"]
+    exclude = ["body"]
+
+
+@admin.register(StudyNote)
+class StudyNoteAdmin(admin.ModelAdmin):
+    list_display = ["title", "member", "kind", "status", "grade", "study_date", "hours", "similarity"]
+    list_filter = ["status", "kind", "grade"]
+    search_fields = ["title", "member__full_name"]
+    list_select_related = ["member"]
+    autocomplete_fields = ["member", "lesson", "assignment", "resource"]
+    readonly_fields = ["similar_to", "similarity", "reviewed_by", "reviewed_at", "submitted_at"]
+    inlines = [StudyNoteVersionInline]
+
+
+@admin.register(StudyNoteVersion)
+class StudyNoteVersionAdmin(admin.ModelAdmin):
+    list_display = ["note", "number", "submitted_at"]
+    search_fields = ["note__title"]
+    list_select_related = ["note"]
+    readonly_fields = ["note", "number", "title", "body", "hours", "study_date", "submitted_at", "review_comment"]
+
+
+@admin.register(NoteFingerprint)
+class NoteFingerprintAdmin(admin.ModelAdmin):
+    list_display = ["note", "value"]
+    list_select_related = ["note"]
+    readonly_fields = ["note", "value"]
+
+
+@admin.register(OnlineStudyRecord)
+class OnlineStudyRecordAdmin(admin.ModelAdmin):
+    list_display = ["member", "study_date", "course", "hours", "source", "imported_at"]
+    list_filter = ["study_date"]
+    search_fields = ["member__full_name", "course", "source"]
+    list_select_related = ["member"]
+    autocomplete_fields = ["member"]

@@ -40,18 +40,15 @@ class ReviewForm(forms.Form):
 
 
 class ResourceForm(forms.ModelForm):
+    url = forms.URLField(label=_("link"), required=False, assume_scheme="https")
+
     class Meta:
         model = StudyResource
         fields = ["title", "kind", "author", "url", "description", "recommendation"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "recommendation": forms.Textarea(attrs={"rows": 3}),
-            "url": forms.URLInput(),
         }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["url"].assume_scheme = "https"
 
 
 class AssignmentForm(forms.ModelForm):
