@@ -1,1 +1,0 @@
-# Assessments, supervision and reports arrive with their own issues.

@@ -1,0 +1,17 @@
+from .awards import BranchRating, BranchRatingScore, RatingCriterion, StarAward, StarCategory
+from .supervision import RectificationEvidence, RectificationItem, SupervisionVisit
+from .yearend import AssessmentScheme, BranchAssessment, YearEndAssessment
+
+__all__ = [
+    "AssessmentScheme",
+    "BranchAssessment",
+    "BranchRating",
+    "BranchRatingScore",
+    "RatingCriterion",
+    "RectificationEvidence",
+    "RectificationItem",
+    "StarAward",
+    "StarCategory",
+    "SupervisionVisit",
+    "YearEndAssessment",
+]
