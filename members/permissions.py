@@ -5,6 +5,7 @@ that is too weak answers 403.
 """
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from functools import wraps
 
 from django.contrib.auth.models import AnonymousUser, Group
@@ -39,9 +40,14 @@ class PartyRoles:
     is_authenticated: bool = False
     is_leadership: bool = False
     is_admin: bool = False
-    can_view_identity: bool = False
     member: Member | None = None
     committee_branch_ids: frozenset[int] = field(default_factory=frozenset)
+    user: object = None
+
+    @cached_property
+    def can_view_identity(self) -> bool:
+        # Loaded only when a page shows identity numbers: it costs two queries.
+        return self.user is not None and self.user.has_perm(IDENTITY_PERMISSION)
 
     @property
     def is_committee(self) -> bool:
@@ -83,7 +89,7 @@ def roles_for(user) -> PartyRoles:
         is_authenticated=True,
         is_leadership=is_admin or user.groups.filter(name=LEADERSHIP_GROUP).exists(),
         is_admin=is_admin,
-        can_view_identity=user.has_perm(IDENTITY_PERMISSION),
+        user=user,
         member=member,
         committee_branch_ids=committee_ids,
     )
