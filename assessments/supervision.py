@@ -52,8 +52,12 @@ def _not_done(prefix: str = "") -> Q:
     return ~Q(**{f"{prefix}status": DONE})
 
 
-def _branch_ids_for(roles: PartyRoles) -> frozenset[int] | None:
-    """Return the branches whose visits *roles* may see; None means every branch."""
+def supervised_branch_ids(roles: PartyRoles) -> frozenset[int] | None:
+    """Return the branches whose visits *roles* may see; None means every branch.
+
+    Leadership sees every branch; a committee member sees the branches they
+    serve; a plain member sees none.
+    """
     if roles.is_leadership:
         return None
     return roles.committee_branch_ids
@@ -225,7 +229,7 @@ def visits_for_user(
     """
     today = today or local_today()
     visits = SupervisionVisit.objects.all()
-    branch_ids = _branch_ids_for(roles)
+    branch_ids = supervised_branch_ids(roles)
     if branch_ids is not None:
         visits = visits.filter(branch_id__in=branch_ids)
     if year is not None:
@@ -250,7 +254,7 @@ def visits_for_user(
 def visit_years(roles: PartyRoles) -> list[int]:
     """Return the years, newest first, in which *roles* can see at least one visit."""
     visits = SupervisionVisit.objects.all()
-    branch_ids = _branch_ids_for(roles)
+    branch_ids = supervised_branch_ids(roles)
     if branch_ids is not None:
         visits = visits.filter(branch_id__in=branch_ids)
     return [day.year for day in visits.dates("visited_on", "year", order="DESC")]
@@ -288,11 +292,6 @@ def overdue_items(*, today: datetime.date, branch_ids: Collection[int] | None = 
     if branch_ids is not None:
         items = items.filter(visit__branch_id__in=branch_ids)
     return items.select_related("visit__branch").order_by("deadline", "pk")
-
-
-def overdue_items_for_user(roles: PartyRoles, *, today: datetime.date) -> QuerySet[RectificationItem]:
-    """Return the overdue items of the branches whose visits *roles* may see."""
-    return overdue_items(today=today, branch_ids=_branch_ids_for(roles))
 
 
 def overdue_rectification_count(*, branch_ids: Collection[int] | None = None, today: datetime.date) -> int:
@@ -336,9 +335,7 @@ def rectification_summary_by_branch(*, year: int, today: datetime.date) -> list[
             overdue_count=Count(item, filter=in_year & _overdue(today, prefix)),
             done_count=Count(item, filter=in_year & Q(**{f"{prefix}status": DONE})),
         )
-        .filter(
-            Q(is_active=True, kind__in=[Branch.Kind.BRANCH, Branch.Kind.GENERAL_BRANCH]) | Q(visit_count__gt=0)
-        )
+        .filter(Q(is_active=True, kind__in=[Branch.Kind.BRANCH, Branch.Kind.GENERAL_BRANCH]) | Q(visit_count__gt=0))
         .order_by("sort_order", "code")
     )
     return [

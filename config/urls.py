@@ -22,5 +22,8 @@ urlpatterns = [
     path("progress/", include("training.progress_urls")),
     path("online-hours/", include("training.online_urls")),
     path("study/", include("training.study_urls")),
+    path("awards/", include("assessments.awards_urls")),
+    path("supervision/", include("assessments.supervision_urls")),
+    path("assessments/", include("assessments.urls")),
     path("admin/", admin.site.urls),
 ]

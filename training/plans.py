@@ -35,6 +35,8 @@ REQUIREMENT_FIELDS = (
     "session_hours_per_hour",
     "full_day_minimum",
     "half_day_minimum",
+    "note_max_hours",
+    "daily_max_hours",
 )
 PERIOD_ORDER = {MeetingRule.Period.MONTH: 0, MeetingRule.Period.QUARTER: 1, MeetingRule.Period.YEAR: 2}
 KIND_ORDER = {kind: index for index, kind in enumerate(Lesson.Kind.values)}

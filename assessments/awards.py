@@ -1,0 +1,488 @@
+"""Five-star members (五星党员) and the branch rating (三型五好).
+
+Only leadership awards stars and rates branches: the honours are the
+bureau's. A member holding every active star category for a year is a
+five-star member for that year; the set of categories is configured once for
+all years, so deactivating a category changes the requirement everywhere.
+
+A member counts in their current branch.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import Avg, Count, Exists, Min, OuterRef, Q
+from django.utils.translation import gettext as _
+
+from branches.models import Branch
+from core.audit import audit_record, changes_between
+from members.models import Member
+
+from .models import BranchRating, BranchRatingScore, RatingCriterion, StarAward, StarCategory
+
+# Default names are data that leadership may rename, not interface text, so
+# they are stored in Chinese, the language the honours are known by.
+DEFAULT_STAR_CATEGORIES = ("学习之星", "服务之星", "奉献之星", "守纪之星", "创新之星")
+DEFAULT_RATING_CRITERIA = (
+    ("学习型", RatingCriterion.Group.TYPE),
+    ("服务型", RatingCriterion.Group.TYPE),
+    ("创新型", RatingCriterion.Group.TYPE),
+    ("班子好", RatingCriterion.Group.GOOD),
+    ("队伍好", RatingCriterion.Group.GOOD),
+    ("制度好", RatingCriterion.Group.GOOD),
+    ("作风好", RatingCriterion.Group.GOOD),
+    ("业绩好", RatingCriterion.Group.GOOD),
+)
+MODEL_MINIMUM = 85  # every criterion at least this: 三型五好党支部
+MET_AVERAGE = 60  # average at least this: meets the standard
+Outcome = BranchRating.Outcome
+RATED_BRANCH_KINDS = (Branch.Kind.BRANCH, Branch.Kind.GENERAL_BRANCH)
+
+
+# --- configuration ---------------------------------------------------------
+
+
+def star_categories() -> list[StarCategory]:
+    """Return every star category (active or not), creating the defaults on first use.
+
+    One query once the defaults exist.
+    """
+    rows = list(StarCategory.objects.all())
+    if not rows:
+        StarCategory.objects.bulk_create(
+            [StarCategory(name=name, sort_order=(i + 1) * 10) for i, name in enumerate(DEFAULT_STAR_CATEGORIES)],
+            ignore_conflicts=True,  # two first visitors at once
+        )
+        rows = list(StarCategory.objects.all())
+    return rows
+
+
+def rating_criteria() -> list[RatingCriterion]:
+    """Return every rating criterion (active or not), creating the defaults on first use.
+
+    One query once the defaults exist.
+    """
+    rows = list(RatingCriterion.objects.all())
+    if not rows:
+        RatingCriterion.objects.bulk_create(
+            [
+                RatingCriterion(name=name, group=group, sort_order=(i + 1) * 10)
+                for i, (name, group) in enumerate(DEFAULT_RATING_CRITERIA)
+            ],
+            ignore_conflicts=True,
+        )
+        rows = list(RatingCriterion.objects.all())
+    return rows
+
+
+def _config_update(*, model: type[models.Model], rows: Sequence[dict], fields: Sequence[str], actor, action: str):
+    """Apply *rows* ({"id": pk or None, field: value, …}) to *model*; audit each change."""
+    existing = {obj.pk: obj for obj in model.objects.select_for_update()}
+    final_names = [row["name"].strip() for row in rows]
+    if len(set(final_names)) != len(final_names):
+        raise ValidationError(_("Each name may be used only once."), code="duplicate_name")
+    changed = []
+    for row in rows:
+        values = {name: row[name].strip() if name == "name" else row[name] for name in fields}
+        pk = row.get("id")
+        if pk is None:
+            obj = model(**values)
+            obj.full_clean()
+            obj.save()
+            audit_record(actor=actor, action=f"{action}.created", target=obj, payload=values)
+            changed.append(obj)
+            continue
+        obj = existing.get(pk)
+        if obj is None:
+            raise ValidationError(_("This entry no longer exists; reload the page."), code="unknown_entry")
+        changes = changes_between({name: getattr(obj, name) for name in fields}, values)
+        if not changes:
+            continue
+        for name in changes:
+            setattr(obj, name, values[name])
+        obj.full_clean()
+        obj.save()
+        audit_record(actor=actor, action=f"{action}.updated", target=obj, payload={"name": obj.name, **changes})
+        changed.append(obj)
+    return changed
+
+
+@transaction.atomic
+def star_categories_update(*, rows: Sequence[dict], actor) -> list[StarCategory]:
+    """Rename, reorder, (de)activate and add star categories; return the changed ones.
+
+    Categories are never deleted: awards point to them. At least one must
+    stay active, or nobody could become a five-star member.
+    """
+    star_categories()
+    changed = _config_update(
+        model=StarCategory, rows=rows, fields=("name", "sort_order", "is_active"), actor=actor, action="star_category"
+    )
+    if not StarCategory.objects.filter(is_active=True).exists():
+        raise ValidationError(_("Keep at least one star category active."), code="no_active_category")
+    return changed
+
+
+@transaction.atomic
+def rating_criteria_update(*, rows: Sequence[dict], actor) -> list[RatingCriterion]:
+    """Rename, regroup, reorder, (de)activate and add rating criteria; return the changed ones."""
+    rating_criteria()
+    changed = _config_update(
+        model=RatingCriterion,
+        rows=rows,
+        fields=("name", "group", "sort_order", "is_active"),
+        actor=actor,
+        action="rating_criterion",
+    )
+    if not RatingCriterion.objects.filter(is_active=True).exists():
+        raise ValidationError(_("Keep at least one rating criterion active."), code="no_active_criterion")
+    return changed
+
+
+# --- stars: services -------------------------------------------------------
+
+
+def _award_payload(award: StarAward) -> dict:
+    return {
+        "member": award.member_id,
+        "member_name": award.member.full_name,
+        "year": award.year,
+        "category": award.category_id,
+        "category_name": award.category.name,
+        "reason": award.reason,
+    }
+
+
+@transaction.atomic
+def star_award_create(*, member: Member, year: int, category: StarCategory, reason: str = "", actor) -> StarAward:
+    """Award *category* to *member* for *year*; refuse an inactive category or a second award."""
+    if not category.is_active:
+        raise ValidationError(
+            _("The star “%(category)s” is no longer awarded.") % {"category": category.name},
+            code="category_inactive",
+        )
+    if not member.is_active_member:
+        raise ValidationError(
+            _("%(member)s is not an active Party member.") % {"member": member.full_name}, code="member_inactive"
+        )
+    duplicate = ValidationError(
+        _("%(member)s already holds the star “%(category)s” for %(year)d.")
+        % {"member": member.full_name, "category": category.name, "year": year},
+        code="duplicate_award",
+    )
+    if StarAward.objects.filter(member=member, year=year, category=category).exists():
+        raise duplicate
+    award = StarAward(member=member, year=year, category=category, reason=reason.strip())
+    award.full_clean(validate_constraints=False)  # checked above, and by the database below
+    try:
+        with transaction.atomic():
+            award.save()
+    except IntegrityError as exc:  # a concurrent award of the same star
+        raise duplicate from exc
+    audit_record(actor=actor, action="star_award.created", target=award, payload=_award_payload(award))
+    return award
+
+
+@transaction.atomic
+def star_award_withdraw(*, award: StarAward, actor) -> bool:
+    """Withdraw an award; return False when it was already withdrawn.
+
+    The audit entry keeps what the award was.
+    """
+    locked = StarAward.objects.select_related("member", "category").select_for_update(of=("self",))
+    award = locked.filter(pk=award.pk).first()
+    if award is None:  # a second click, or another leader first
+        return False
+    audit_record(actor=actor, action="star_award.withdrawn", target=award, payload=_award_payload(award))
+    award.delete()
+    return True
+
+
+# --- stars: selectors ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberStars:
+    member: Member
+    awards: list[StarAward]  # ordered like the categories
+    missing: list[StarCategory]  # active categories not yet awarded
+    is_five_star: bool
+
+    @property
+    def categories(self) -> list[StarCategory]:
+        return [award.category for award in self.awards]
+
+
+def _holds_every_active_category(year: int, member_ref: str) -> Q:
+    """Condition on the outer *member_ref*: at least one active category exists and none is missing."""
+    held = StarAward.objects.filter(member_id=OuterRef(OuterRef(member_ref)), year=year, category_id=OuterRef("pk"))
+    active = StarCategory.objects.filter(is_active=True)
+    return Q(Exists(active)) & ~Q(Exists(active.filter(~Exists(held))))
+
+
+def stars_for_year(
+    year: int, *, branch_ids: Iterable[int] | None = None, categories: Sequence[StarCategory] | None = None
+) -> list[MemberStars]:
+    """Return each member awarded a star in *year*, with the stars and the five-star flag.
+
+    Two queries (one when *categories*, from star_categories(), is passed),
+    whatever the number of members.
+    """
+    if categories is None:
+        categories = star_categories()
+    active = [c for c in categories if c.is_active]
+    awards = StarAward.objects.filter(year=year).select_related("member__branch", "category")
+    if branch_ids is not None:
+        awards = awards.filter(member__branch_id__in=list(branch_ids))
+    awards = awards.order_by(
+        "member__branch__sort_order",
+        "member__branch__code",
+        "member__name_pinyin",
+        "member_id",
+        "category__sort_order",
+        "category_id",
+    )
+    by_member: dict[int, list[StarAward]] = defaultdict(list)
+    members: dict[int, Member] = {}
+    for award in awards:
+        by_member[award.member_id].append(award)
+        members.setdefault(award.member_id, award.member)
+    rows = []
+    for member_id, member_awards in by_member.items():
+        held = {award.category_id for award in member_awards}
+        missing = [c for c in active if c.pk not in held]
+        rows.append(
+            MemberStars(
+                member=members[member_id],
+                awards=member_awards,
+                missing=missing,
+                # Without any active category nobody is a five-star member.
+                is_five_star=bool(active) and not missing,
+            )
+        )
+    return rows
+
+
+def five_star_members(year: int, *, branch_ids: Iterable[int] | None = None) -> list[Member]:
+    """Return the five-star members of *year* (every active category awarded), in one query."""
+    members = Member.objects.filter(_holds_every_active_category(year, "pk")).select_related("branch")
+    if branch_ids is not None:
+        members = members.filter(branch_id__in=list(branch_ids))
+    return list(members.order_by("branch__sort_order", "branch__code", "name_pinyin", "pk"))
+
+
+@dataclass(frozen=True)
+class StarCounts:
+    stars: int = 0  # awards of the year, in any category
+    members: int = 0  # members holding at least one star
+    five_star: int = 0  # members holding every active category
+
+
+def star_counts_by_branch(year: int) -> dict[int, StarCounts]:
+    """Return branch id → star counts of *year*, in one aggregate query.
+
+    A branch without any star is absent; look it up with
+    ``counts.get(branch_id, StarCounts())``.
+    """
+    rows = (
+        StarAward.objects.filter(year=year)
+        .values("member__branch_id")
+        .annotate(
+            stars=Count("pk"),
+            members=Count("member_id", distinct=True),
+            five_star=Count("member_id", distinct=True, filter=_holds_every_active_category(year, "member_id")),
+        )
+        .order_by()
+    )
+    return {
+        row["member__branch_id"]: StarCounts(stars=row["stars"], members=row["members"], five_star=row["five_star"])
+        for row in rows
+    }
+
+
+# --- branch rating: services -----------------------------------------------
+
+
+def suggested_outcome(scores: Iterable[int]) -> str:
+    """Return the outcome the scores suggest, or "" when there are none.
+
+    Every criterion at least 85: 三型五好 branch; an average of at least 60:
+    meets the standard; otherwise below it.
+    """
+    scores = list(scores)
+    if not scores:
+        return ""
+    if min(scores) >= MODEL_MINIMUM:
+        return Outcome.MODEL
+    if sum(scores) >= MET_AVERAGE * len(scores):  # no rounding: 59.9 is below 60
+        return Outcome.MET
+    return Outcome.NOT_MET
+
+
+@transaction.atomic
+def branch_rating_save(
+    *,
+    branch: Branch,
+    year: int,
+    scores: Mapping[int, int],
+    comment: str = "",
+    outcome: str = "",
+    actor,
+) -> BranchRating:
+    """Score every active criterion of *branch* for *year*; return the rating.
+
+    *scores* maps criterion id to a score from 0 to 100. An empty *outcome*
+    takes the suggested one; any other value overrides it, and the audit
+    entry says so.
+    """
+    if branch.kind not in RATED_BRANCH_KINDS:
+        raise ValidationError(_("Only branches and general branches are rated."), code="not_a_branch")
+    if outcome and outcome not in Outcome.values:
+        raise ValidationError(_("Choose a valid outcome."), code="invalid_outcome")
+    criteria = {c.pk: c for c in rating_criteria() if c.is_active}
+    if not criteria:
+        raise ValidationError(_("There is no active rating criterion to score."), code="no_criteria")
+    unknown = set(scores) - set(criteria)
+    if unknown:
+        raise ValidationError(_("A criterion is no longer in use; reload the page."), code="unknown_criterion")
+    missing = [criteria[pk].name for pk in criteria if pk not in scores]
+    if missing:
+        raise ValidationError(
+            _("Score every criterion; missing: %(names)s.") % {"names": "、".join(missing)}, code="missing_score"
+        )
+    suggestion = suggested_outcome(scores.values())
+    final = outcome or suggestion
+    rating, created = BranchRating.objects.select_for_update().get_or_create(branch=branch, year=year)
+    before = {"outcome": rating.outcome, "comment": rating.comment}
+    rating.outcome, rating.comment = final, comment.strip()
+    rating.full_clean()
+    rating.save()
+
+    existing = {s.criterion_id: s for s in rating.scores.all()}
+    score_changes = {}
+    for pk, value in scores.items():
+        row = existing.get(pk) or BranchRatingScore(rating=rating, criterion_id=pk)
+        if row.pk is not None and row.score == value:
+            continue
+        score_changes[criteria[pk].name] = [row.score, value]
+        row.score = value
+        row.full_clean()
+        row.save()
+
+    changes = changes_between(before, {"outcome": rating.outcome, "comment": rating.comment})
+    if created or changes or score_changes:
+        audit_record(
+            actor=actor,
+            action="branch_rating.created" if created else "branch_rating.updated",
+            target=rating,
+            payload={
+                "branch": branch.pk,
+                "year": year,
+                "scores": score_changes,
+                "changes": changes,
+                "suggested_outcome": suggestion,
+                "outcome": final,
+                "overridden": final != suggestion,
+            },
+        )
+    return rating
+
+
+# --- branch rating: selectors ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class CriterionScore:
+    criterion: RatingCriterion
+    score: int | None
+
+
+@dataclass(frozen=True)
+class BranchRatingRow:
+    branch: Branch
+    rating: BranchRating | None  # annotated with average and lowest
+    scores: list[CriterionScore] = field(default_factory=list)  # aligned with the table's criteria
+
+    @property
+    def outcome(self) -> str:
+        return self.rating.outcome if self.rating else ""
+
+    @property
+    def outcome_label(self) -> str:
+        return Outcome(self.outcome).label if self.outcome else ""
+
+    @property
+    def suggested(self) -> str:
+        values = [cell.score for cell in self.scores if cell.score is not None and cell.criterion.is_active]
+        return suggested_outcome(values)
+
+    @property
+    def is_overridden(self) -> bool:
+        return bool(self.outcome) and bool(self.suggested) and self.outcome != self.suggested
+
+
+@dataclass(frozen=True)
+class RatingTable:
+    year: int
+    criteria: list[RatingCriterion]  # active ones, and inactive ones scored this year
+    rows: list[BranchRatingRow]
+
+
+def _rated_branches(year: int):
+    """Branches shown for *year*: the active ones, and any other rated that year."""
+    rated = BranchRating.objects.filter(branch=OuterRef("pk"), year=year)
+    return Branch.objects.filter(Q(is_active=True) | Q(Exists(rated)), kind__in=RATED_BRANCH_KINDS)
+
+
+def branch_ratings(year: int, *, with_scores: bool = True, branch_ids: Iterable[int] | None = None) -> RatingTable:
+    """Return every branch with its rating of *year* and, on request, its scores.
+
+    Four queries whatever the number of branches (three without scores).
+    """
+    all_criteria = rating_criteria()
+    branches = _rated_branches(year).order_by("sort_order", "code")
+    ratings = BranchRating.objects.filter(year=year).annotate(average=Avg("scores__score"), lowest=Min("scores__score"))
+    if branch_ids is not None:
+        branch_ids = list(branch_ids)
+        branches = branches.filter(pk__in=branch_ids)
+        ratings = ratings.filter(branch_id__in=branch_ids)
+    branches = list(branches)
+    by_branch = {rating.branch_id: rating for rating in ratings.order_by()}
+    scores: dict[int, dict[int, int]] = defaultdict(dict)
+    criteria = [c for c in all_criteria if c.is_active]
+    if with_scores:
+        values = BranchRatingScore.objects.filter(rating__year=year)
+        if branch_ids is not None:
+            values = values.filter(rating__branch_id__in=branch_ids)
+        for branch_id, criterion_id, score in values.values_list("rating__branch_id", "criterion_id", "score"):
+            scores[branch_id][criterion_id] = score
+        scored = {pk for by_criterion in scores.values() for pk in by_criterion}
+        criteria = [c for c in all_criteria if c.is_active or c.pk in scored]
+    rows = [
+        BranchRatingRow(
+            branch=branch,
+            rating=by_branch.get(branch.pk),
+            scores=[CriterionScore(c, scores[branch.pk].get(c.pk)) for c in criteria] if with_scores else [],
+        )
+        for branch in branches
+    ]
+    return RatingTable(year=year, criteria=criteria, rows=rows)
+
+
+def branch_rating_detail(branch: Branch, year: int) -> BranchRatingRow:
+    """Return the branch's rating of *year* with a cell for each criterion shown."""
+    table = branch_ratings(year, branch_ids=[branch.pk])
+    if table.rows:
+        return table.rows[0]
+    # An inactive branch never rated that year: show it empty all the same.
+    return BranchRatingRow(branch=branch, rating=None, scores=[CriterionScore(c, None) for c in table.criteria])
+
+
+def rating_outcome_distribution(year: int) -> dict[str, int]:
+    """Return outcome → number of branches for *year*, with "unrated", in one query."""
+    rated = BranchRating.objects.filter(branch=OuterRef("pk"), year=year)
+    counts = {outcome: Count("pk", filter=Q(Exists(rated.filter(outcome=outcome)))) for outcome in Outcome.values}
+    return _rated_branches(year).aggregate(**counts, unrated=Count("pk", filter=~Q(Exists(rated.exclude(outcome="")))))
