@@ -60,12 +60,17 @@ def star_categories() -> list[StarCategory]:
     return rows
 
 
+def _criterion_order(criterion: RatingCriterion) -> tuple:
+    # 三型 before 五好: the model orders groups alphabetically, "good" first.
+    return (criterion.group != RatingCriterion.Group.TYPE, criterion.sort_order, criterion.pk)
+
+
 def rating_criteria() -> list[RatingCriterion]:
-    """Return every rating criterion (active or not), creating the defaults on first use.
+    """Return every rating criterion (active or not), types first, creating the defaults on first use.
 
     One query once the defaults exist.
     """
-    rows = list(RatingCriterion.objects.all())
+    rows = sorted(RatingCriterion.objects.all(), key=_criterion_order)
     if not rows:
         RatingCriterion.objects.bulk_create(
             [
@@ -74,7 +79,7 @@ def rating_criteria() -> list[RatingCriterion]:
             ],
             ignore_conflicts=True,
         )
-        rows = list(RatingCriterion.objects.all())
+        rows = sorted(RatingCriterion.objects.all(), key=_criterion_order)
     return rows
 
 

@@ -58,6 +58,7 @@ class StarAwardForm(forms.Form):
 
     def __init__(self, *args, branch: Branch, categories: list[StarCategory] | None = None, **kwargs):
         kwargs.setdefault("initial", {})["branch"] = branch.pk
+        kwargs.setdefault("auto_id", "award_%s")  # the branch filter on the same page owns id_branch
         super().__init__(*args, **kwargs)
         _style(self)
         if categories is not None:

@@ -5,6 +5,7 @@ values; leadership reads it as the assessment's history.
 """
 
 import math
+from fractions import Fraction
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -140,7 +141,9 @@ def rule_violations(branch_id: int, year: int) -> list[str]:
     if missing:
         problems.append(_("No evaluation outcome yet for: %(names)s.") % {"names": "、".join(missing)})
     excellent = [r for r in rows if r.evaluation == YearEndAssessment.Evaluation.EXCELLENT]
-    allowed = math.floor(len(rows) * scheme.excellent_share_max + 1e-9)
+    # 0.333 means one third: read the share as the simple fraction it stands for.
+    share = Fraction(scheme.excellent_share_max).limit_denominator(100)
+    allowed = math.floor(len(rows) * share)
     if len(excellent) > allowed:
         problems.append(
             _("%(count)d members are rated excellent; at most %(allowed)d of %(total)d may be.")

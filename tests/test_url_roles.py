@@ -23,6 +23,7 @@ BRANCH_A_READ = {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 404, LEADER: 
 LESSON_A_RUN = {ANON: 302, MEMBER: 403, SECRETARY: 200, OUTSIDER: 404, LEADER: 403, ADMIN: 403}
 COMMITTEE_ONLY = {ANON: 302, MEMBER: 403, SECRETARY: 200, OUTSIDER: 403, LEADER: 403, ADMIN: 403}
 POST_ONLY = everyone(405)
+LEADERSHIP_ONLY = {ANON: 302, MEMBER: 403, SECRETARY: 403, OUTSIDER: 403, LEADER: 200, ADMIN: 200}
 
 # GET status for each named URL, by persona; objects belong to branch A.
 EXPECTED = {
@@ -93,6 +94,24 @@ EXPECTED = {
     "online:hours_import": MANAGERS_ONLY,
     "online:hours_import_confirm": POST_ONLY,
     "online:record_list": MANAGERS_ONLY,
+    "awards:star_list": everyone(200),
+    "awards:star_award": POST_ONLY,
+    "awards:star_award_withdraw": POST_ONLY,
+    "awards:rating_list": everyone(200),
+    "awards:rating_detail": BRANCH_A_WRITE,
+    "awards:config": LEADERSHIP_ONLY,
+    # Year-end results: the dashboard sends others to their branch's page or their own result.
+    "assessments:dashboard": everyone(302),
+    "assessments:export": {ANON: 302, MEMBER: 403, SECRETARY: 403, OUTSIDER: 403, LEADER: 200, ADMIN: 200},
+    "assessments:recompute": POST_ONLY,
+    "assessments:scheme": LEADERSHIP_ONLY,
+    "assessments:branch_dashboard": BRANCH_A_WRITE,
+    "assessments:verdicts": BRANCH_A_WRITE,
+    "assessments:confirm": POST_ONLY,
+    "assessments:reopen": POST_ONLY,
+    "assessments:history": {ANON: 302, MEMBER: 403, SECRETARY: 403, OUTSIDER: 404, LEADER: 200, ADMIN: 200},
+    "assessments:member_result": BRANCH_A_READ,
+    "assessments:self_summary": POST_ONLY,
     "plans:plan_detail": BRANCH_A_READ,
     "plans:plan_item_add": POST_ONLY,
     "plans:plan_item_delete": POST_ONLY,
@@ -162,6 +181,7 @@ def url_args(branch_a, personas):
         "question_id": Question.objects.create(lesson=lesson, member=member, text="?").pk,
         "material_id": material.pk,
         "item_id": 1,
+        "award_id": 1,
         "year": 2026,
         "feed_token": calendar_feed_for(member).token,
         "note_id": note.pk,

@@ -83,6 +83,7 @@ def test_rating_criteria_defaults_are_created_once_with_three_types_and_five_goo
     goods = [c.name for c in criteria if c.group == RatingCriterion.Group.GOOD]
     assert types == ["学习型", "服务型", "创新型"]
     assert goods == ["班子好", "队伍好", "制度好", "作风好", "业绩好"]
+    assert [c.name for c in criteria] == types + goods  # 三型 first, then 五好
 
 
 def test_defaults_are_not_recreated_after_renaming(leader):

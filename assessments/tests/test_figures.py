@@ -10,6 +10,7 @@ The data set (year 2026, Asia/Shanghai):
 - L4, 2027-01-01 00:30 local (still 2026 in UTC), A organises, 1 hour: 张三 present — not in 2026.
 - L5, 2026-05-01, A organises, published but never held: 张三 row unmarked — not counted.
 """
+
 import datetime
 import io
 from decimal import Decimal
@@ -40,12 +41,21 @@ def known(branch_a, branch_b, secretary, member, outsider):
     Member.objects.filter(pk=wang.pk).update(branch=branch_b)
 
     def lesson(organiser, start, hours, status="held"):
-        return LessonFactory(organiser=organiser, start=start, end=start + datetime.timedelta(hours=1),
-                             credit_hours=Decimal(hours), status=status)
+        return LessonFactory(
+            organiser=organiser,
+            start=start,
+            end=start + datetime.timedelta(hours=1),
+            credit_hours=Decimal(hours),
+            status=status,
+        )
 
     def mark(lesson, who, status, checked=True):
-        Attendance.objects.create(lesson=lesson, member=who, status=status,
-                                  checked_in_at=lesson.start if checked and status in ("present", "late") else None)
+        Attendance.objects.create(
+            lesson=lesson,
+            member=who,
+            status=status,
+            checked_in_at=lesson.start if checked and status in ("present", "late") else None,
+        )
 
     l1 = lesson(branch_a, at(2026, 3, 10, 9), 2)
     LessonHost.objects.create(lesson=l1, branch=branch_b, status="accepted")
@@ -54,8 +64,7 @@ def known(branch_a, branch_b, secretary, member, outsider):
     mark(l1, li, "leave")
     mark(l1, wang, "absent")
     make_up = Assignment.objects.create(title="补学", kind="make_up", lesson=l1, due_on=datetime.date(2026, 4, 10))
-    AssignmentTarget.objects.create(assignment=make_up, member=li, status="done",
-                                    completed_at=at(2026, 4, 1, 10))
+    AssignmentTarget.objects.create(assignment=make_up, member=li, status="done", completed_at=at(2026, 4, 1, 10))
     AssignmentTarget.objects.create(assignment=make_up, member=wang, status="open")
     l2 = lesson(branch_b, at(2026, 9, 15, 14), 3)
     mark(l2, li, "present")
@@ -67,10 +76,18 @@ def known(branch_a, branch_b, secretary, member, outsider):
     mark(l4, zhang, "present")
     l5 = lesson(branch_a, at(2026, 5, 1, 9), 4, status="published")
     mark(l5, zhang, "unmarked", checked=False)
-    StudyNote.objects.create(member=zhang, title="a", body="x", study_date=datetime.date(2026, 6, 1), hours=3,
-                             status="passed", grade="excellent")
-    StudyNote.objects.create(member=zhang, title="b", body="y", study_date=datetime.date(2026, 6, 2), hours=2,
-                             status="submitted")
+    StudyNote.objects.create(
+        member=zhang,
+        title="a",
+        body="x",
+        study_date=datetime.date(2026, 6, 1),
+        hours=3,
+        status="passed",
+        grade="excellent",
+    )
+    StudyNote.objects.create(
+        member=zhang, title="b", body="y", study_date=datetime.date(2026, 6, 2), hours=2, status="submitted"
+    )
     OnlineStudyRecord.objects.create(member=li, study_date=datetime.date(2026, 8, 8), course="c", hours=Decimal("30"))
     indicators_recompute(2026, today=TODAY)
     return {"zhang": zhang, "secretary": secretary_m, "li": li, "wang": wang, "a": branch_a, "b": branch_b}

@@ -604,3 +604,20 @@ def test_query_budgets(client, secretary, leader, branch_a, today, django_assert
 
 
 QUERY_BUDGET = {"list": 11, "detail": 8}  # 5 of them load the session, the user and their roles
+
+
+def test_refused_update_shows_the_form_again(client, secretary, visit_a, today):
+    item = _item(visit_a, OPEN)
+    client.force_login(secretary)
+    response = client.post(
+        reverse("supervision:item_update", args=[item.pk]),
+        {f"item-{item.pk}-status": DONE, f"item-{item.pk}-completed_on": (today + DAY).isoformat()},
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert (
+        f'name="item-{item.pk}-completed_on"' in html and "is-invalid" in html and '<details class="mb-2" open>' in html
+    )
+    assert f'name="item-{item.pk}-description"' not in html  # the committee reports progress only
+    item.refresh_from_db()
+    assert (item.status, item.completed_on) == (OPEN, None)

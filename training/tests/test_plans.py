@@ -377,6 +377,8 @@ def rules_post_data(year=2026, **requirement):
         "session_hours_per_hour": "1",
         "full_day_minimum": "6",
         "half_day_minimum": "3",
+        "note_max_hours": "4",
+        "daily_max_hours": "8",
         **requirement,
     }
     data = {f"requirement-{key}": value for key, value in values.items()}
