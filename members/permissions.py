@@ -5,8 +5,7 @@ that is too weak answers 403.
 """
 
 from dataclasses import dataclass, field
-from functools import cached_property
-from functools import wraps
+from functools import cached_property, wraps
 
 from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import PermissionDenied

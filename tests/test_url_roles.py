@@ -101,7 +101,7 @@ EXPECTED = {
     "awards:rating_detail": BRANCH_A_WRITE,
     "awards:config": LEADERSHIP_ONLY,
     # Year-end results: the dashboard sends others to their branch's page or their own result.
-    "assessments:dashboard": everyone(302),
+    "assessments:dashboard": {ANON: 302, MEMBER: 302, SECRETARY: 302, OUTSIDER: 302, LEADER: 200, ADMIN: 200},
     "assessments:export": {ANON: 302, MEMBER: 403, SECRETARY: 403, OUTSIDER: 403, LEADER: 200, ADMIN: 200},
     "assessments:recompute": POST_ONLY,
     "assessments:scheme": LEADERSHIP_ONLY,
@@ -109,9 +109,15 @@ EXPECTED = {
     "assessments:verdicts": BRANCH_A_WRITE,
     "assessments:confirm": POST_ONLY,
     "assessments:reopen": POST_ONLY,
-    "assessments:history": {ANON: 302, MEMBER: 403, SECRETARY: 403, OUTSIDER: 404, LEADER: 200, ADMIN: 200},
+    "assessments:history": LEADERSHIP_ONLY,
     "assessments:member_result": BRANCH_A_READ,
     "assessments:self_summary": POST_ONLY,
+    "supervision:visit_list": MANAGERS_ONLY,
+    "supervision:visit_create": LEADERSHIP_ONLY,
+    "supervision:visit_detail": BRANCH_A_WRITE,
+    "supervision:item_update": POST_ONLY,
+    "supervision:evidence_add": POST_ONLY,
+    "supervision:evidence_download": BRANCH_A_WRITE,
     "plans:plan_detail": BRANCH_A_READ,
     "plans:plan_item_add": POST_ONLY,
     "plans:plan_item_delete": POST_ONLY,
@@ -147,6 +153,7 @@ def test_every_url_pattern_has_a_rule():
 def url_args(branch_a, personas):
     from django.core.files.base import ContentFile
 
+    from assessments.models import RectificationEvidence, RectificationItem, SupervisionVisit
     from training.models import (
         Assignment,
         AssignmentTarget,
@@ -168,6 +175,14 @@ def url_args(branch_a, personas):
     resource = StudyResource.objects.create(title="《习近平谈治国理政》", kind="book")
     assignment = Assignment.objects.create(title="自学", due_on=lesson.start.date(), branch=branch_a)
     AssignmentTarget.objects.create(assignment=assignment, member=member)
+    visit = SupervisionVisit.objects.create(
+        branch=branch_a, visited_on=lesson.start.date(), inspectors="督查组", findings="记录不全"
+    )
+    item = RectificationItem.objects.create(
+        visit=visit, description="补齐记录", owner="书记甲", deadline=visit.visited_on
+    )
+    evidence = RectificationEvidence(item=item)
+    evidence.file.save("photo.png", ContentFile(b"png"), save=True)
     return {
         "branch_id": branch_a.pk,
         "member_id": member.pk,
@@ -182,6 +197,8 @@ def url_args(branch_a, personas):
         "material_id": material.pk,
         "item_id": 1,
         "award_id": 1,
+        "visit_id": visit.pk,
+        "evidence_id": evidence.pk,
         "year": 2026,
         "feed_token": calendar_feed_for(member).token,
         "note_id": note.pk,

@@ -1,8 +1,7 @@
 """Leadership walks bureau → branch → member and confirms a branch; the secretary is then locked out."""
 
-import datetime
-
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from assessments.indicators import indicators_recompute
@@ -30,7 +29,7 @@ def logged_in_page(browser, base_url, username, **options):
 def test_leadership_drills_down_and_confirms(
     browser, live_server, branch_a, branch_b, secretary, member, outsider, leader
 ):
-    year = datetime.date.today().year
+    year = timezone.localdate().year
     lesson = LessonFactory(organiser=branch_a, start=at(year, 1, 10, 9), status="held")
     for user in (secretary, member):
         Attendance.objects.create(lesson=lesson, member=Member.objects.get(user=user), status="present")
