@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
+from assessments.demo import seed_assessments
 from members.demo import seed_organisation
 from training.demo import seed_lessons
 
@@ -10,6 +11,7 @@ def seed_county(*, stdout=None) -> dict:
     """Build the demo bureau, then its lessons."""
     summary = seed_organisation(stdout=stdout)
     summary["lessons"] = seed_lessons()["lessons"]
+    seed_assessments()
     return summary
 
 
