@@ -1,4 +1,5 @@
 """Demo figures for the dashboards: a supervision visit and this year's indicators."""
+
 import datetime
 
 from django.db import transaction
@@ -18,16 +19,23 @@ def seed_assessments(*, today: datetime.date | None = None) -> dict[str, int]:
     visits = 0
     if branch is not None and not SupervisionVisit.objects.filter(branch=branch).exists():
         visit = SupervisionVisit.objects.create(
-            branch=branch, visited_on=today - datetime.timedelta(days=40), inspectors="机关党委 张建国、刘敏",
+            branch=branch,
+            visited_on=today - datetime.timedelta(days=40),
+            inspectors="机关党委 张建国、刘敏",
             findings="三会一课记录不完整；个别党员学习笔记未按时提交。",
         )
         RectificationItem.objects.create(
-            visit=visit, description="补齐第三季度支委会会议记录", owner="支部书记",
+            visit=visit,
+            description="补齐第三季度支委会会议记录",
+            owner="支部书记",
             deadline=today - datetime.timedelta(days=10),
         )
         RectificationItem.objects.create(
-            visit=visit, description="督促党员提交学习笔记", owner="组织委员",
-            deadline=today + datetime.timedelta(days=20), status=RectificationItem.Status.IN_PROGRESS,
+            visit=visit,
+            description="督促党员提交学习笔记",
+            owner="组织委员",
+            deadline=today + datetime.timedelta(days=20),
+            status=RectificationItem.Status.IN_PROGRESS,
         )
         visits = 1
     # Only the first run computes, so that seeding again changes nothing.

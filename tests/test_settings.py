@@ -24,3 +24,10 @@ def test_site_defaults():
     assert settings.TIME_ZONE == "Asia/Shanghai"
     assert settings.LANGUAGE_CODE == "zh-hans"
     assert [code for code, _name in settings.LANGUAGES] == ["zh-hans", "en"]
+
+
+def test_beat_recomputes_indicators_nightly_in_december_and_january():
+    entry = app.conf.beat_schedule["recompute-year-end-indicators"]
+    assert entry["task"] == "assessments.tasks.recompute_year_end_indicators"
+    schedule = entry["schedule"]
+    assert schedule.hour == {2} and schedule.minute == {0} and schedule.month_of_year == {12, 1}

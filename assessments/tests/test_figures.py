@@ -172,3 +172,16 @@ def test_dashboard_page_shows_the_same_figures(client, known, leader):
     assert 'data-kpi="lessons">3 / 0<' in html
     assert 'data-kpi="attendance">75%<' in html
     assert 'data-kpi="meets">25%<' in html
+
+
+def test_chart_series_match(known):
+    from assessments.dashboards import chart_data
+
+    data = dashboard(2026, today=TODAY)
+    charts = chart_data(data)
+    assert charts["lessons"] == [0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1]
+    assert charts["attendance"][2] == 75.0 and charts["attendance"][8] == 100.0 and charts["attendance"][11] == 50.0
+    assert charts["hours_values"] == [3, 0, 0, 0, 1]
+    assert charts["evaluation_values"] == [0, 0, 0, 0, 4]
+    names = charts["branches"]
+    assert charts["compliance"][names.index(known["a"].name)] == 0  # no meetings of the required kinds held

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -201,7 +202,13 @@ CELERY_TASK_ROUTES = {
     "members.tasks.*": {"queue": "reminders"},
     "assessments.tasks.*": {"queue": "reports"},
 }
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # Every night at 02:00 in December and January, while year-end results are being settled.
+    "recompute-year-end-indicators": {
+        "task": "assessments.tasks.recompute_year_end_indicators",
+        "schedule": crontab(minute=0, hour=2, month_of_year="12,1"),
+    },
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 LOGGING = {
