@@ -145,7 +145,7 @@ def test_duplicate_award_is_refused_with_a_clear_message(member, leader):
     with pytest.raises(ValidationError) as exc:
         star_award_create(member=zhang, year=YEAR, category=star, actor=leader)
     assert exc.value.code == "duplicate_award"
-    assert exc.value.messages == ["张三 already holds the star “学习之星” for 2026."]
+    assert exc.value.messages == ["张三已获评 2026 年度“学习之星”，不能重复评定。"]
     assert StarAward.objects.count() == 1
     # The same star in another year is a new award.
     star_award_create(member=zhang, year=YEAR + 1, category=star, actor=leader)
@@ -327,10 +327,10 @@ def test_member_sees_published_honours_without_controls_or_scores(client, member
     stars = client.get(url("star_list", YEAR))
     assert stars.status_code == 200
     assert "李四" in stars.text and "★ 创新之星" in stars.text
-    assert url("star_award", YEAR) not in stars.text and "Withdraw" not in stars.text
+    assert url("star_award", YEAR) not in stars.text and "撤销" not in stars.text
     ratings = client.get(url("rating_list", YEAR))
     assert ratings.status_code == 200
-    assert "机关第一支部" in ratings.text and "三型五好 branch" in ratings.text
+    assert "机关第一支部" in ratings.text and "三型五好党支部" in ratings.text
     assert "班子好" not in ratings.text  # no score columns
     assert url("rating_detail", YEAR, branch_a.pk) not in ratings.text
 
@@ -358,7 +358,7 @@ def test_leader_awards_through_the_page_and_duplicates_get_the_message(client, l
     assert StarAward.objects.get().reason == "带头学习"
     again = client.post(url("star_award", YEAR), data)
     assert again.status_code == 400
-    assert "张三 already holds the star “学习之星” for 2026." in again.text
+    assert "张三已获评 2026 年度“学习之星”，不能重复评定。" in again.text
 
 
 def test_award_form_only_accepts_members_of_the_chosen_branch(client, leader, outsider, branch_a):
