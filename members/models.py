@@ -1,7 +1,10 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .pinyin import name_index
@@ -192,3 +195,83 @@ class Post(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.member_id}"
+
+
+class NotificationPreference(models.Model):
+    """How a member wants to be reminded; the in-app inbox is always on."""
+
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="notification_preference")
+    email = models.BooleanField(_("by email"), default=True)
+    sms = models.BooleanField(_("by SMS"), default=False)
+    quiet_start = models.TimeField(_("no SMS from"), default=datetime.time(21, 0))
+    quiet_end = models.TimeField(_("no SMS until"), default=datetime.time(8, 0))
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self):
+        return str(self.member_id)
+
+
+class Notification(models.Model):
+    """One message to one member on one channel; the dedup key makes every send happen once.
+
+    States: pending → sending → sent, or failed after the last retry. A row
+    stuck in sending (its worker died) goes back to pending after a timeout.
+    """
+
+    class Channel(models.TextChoices):
+        IN_APP = "in_app", _("in-app")
+        EMAIL = "email", _("email")
+        SMS = "sms", _("SMS")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    recipient = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="notifications")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel)
+    kind = models.CharField(_("kind"), max_length=40)
+    dedup_key = models.CharField(max_length=200, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    send_after = models.DateTimeField(_("not before"), default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["recipient", "channel", "read_at"]),
+            models.Index(fields=["status", "send_after"]),
+        ]
+
+    def __str__(self):
+        return self.dedup_key
+
+
+class DeliveryLog(models.Model):
+    """Proof that a notification left: written in the same transaction that marks it sent."""
+
+    notification = models.OneToOneField(Notification, on_delete=models.CASCADE, related_name="delivery")
+    channel = models.CharField(max_length=10)
+    delivered_at = models.DateTimeField(auto_now_add=True)
+    reference = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("delivery log")
+
+    def __str__(self):
+        return f"{self.notification_id} {self.channel}"

@@ -1,4 +1,5 @@
 from .awards import BranchRating, BranchRatingScore, RatingCriterion, StarAward, StarCategory
+from .reports import CheckupReport
 from .supervision import RectificationEvidence, RectificationItem, SupervisionVisit
 from .yearend import AssessmentScheme, BranchAssessment, YearEndAssessment
 
