@@ -172,6 +172,16 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="party-training@localhost")
 
+# Notifications. SMS goes to the log unless a gateway is configured.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+USE_SMS_GATEWAY = env.bool("USE_SMS_GATEWAY", default=False)
+SMS_BACKEND = "members.sms.HttpGatewayBackend" if USE_SMS_GATEWAY else "members.sms.LoggingBackend"
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
+SMS_API_KEY = env("SMS_API_KEY", default="")
+SMS_GATEWAY_TIMEOUT = env.int("SMS_GATEWAY_TIMEOUT", default=10)
+# A notification still "sending" after this many seconds lost its worker.
+NOTIFICATION_SENDING_TIMEOUT = env.int("NOTIFICATION_SENDING_TIMEOUT", default=15 * 60)
+
 # Background work. With nothing set, kombu's filesystem transport lets a
 # worker run beside the web server without Redis.
 CELERY_FILESYSTEM_DIR = VAR_DIR / "celery"

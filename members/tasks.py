@@ -1,0 +1,26 @@
+from celery import shared_task
+from django.db import OperationalError
+
+from .sms import SmsGatewayError
+
+
+@shared_task(
+    acks_late=True, reject_on_worker_lost=True, autoretry_for=(SmsGatewayError, OperationalError, OSError),
+    retry_backoff=30, retry_backoff_max=600, max_retries=5,
+)
+def deliver_notification(notification_id: int) -> str:
+    """Deliver one email or SMS; safe to redeliver (claim first, log once)."""
+    from .notifications import deliver
+
+    return deliver(notification_id)
+
+
+@shared_task
+def requeue_notifications() -> int:
+    """Beat entry point: enqueue every due notification, including ones a dead worker left half-sent."""
+    from .notifications import requeue_stale
+
+    ids = requeue_stale()
+    for pk in ids:
+        deliver_notification.delay(pk)
+    return len(ids)
