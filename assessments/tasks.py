@@ -16,3 +16,11 @@ def recompute_year_end_indicators(year: int | None = None) -> int:
     from .indicators import indicators_recompute
 
     return indicators_recompute(year or assessment_year(timezone.localdate()))
+
+
+@shared_task
+def send_secretary_digest() -> int:
+    """Beat, daily: what waits for each branch committee."""
+    from .digest import secretary_digest_send
+
+    return secretary_digest_send()

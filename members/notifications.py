@@ -7,6 +7,7 @@ conditional UPDATE (pending → sending), sends, and marks it sent in the
 same transaction that writes the delivery log; a row left in sending by a
 dead worker goes back to pending after NOTIFICATION_SENDING_TIMEOUT.
 """
+
 import datetime
 from dataclasses import dataclass
 from functools import partial
@@ -51,10 +52,11 @@ def next_allowed_sms_time(moment: datetime.datetime, preference: NotificationPre
     return timezone.make_aware(datetime.datetime.combine(day, end))
 
 
-def _channels(member: Member, preference, wanted) -> list[str]:
-    channels = [Notification.Channel.IN_APP]
+def _channels(member: Member, preference, wanted, *, escalate: bool = False) -> list[str]:
+    channels = [Notification.Channel.IN_APP] if "in_app" in wanted else []
     email_on = preference.email if preference else True
-    sms_on = preference.sms if preference else False
+    # An escalation goes out by SMS even to members who chose no routine SMS.
+    sms_on = escalate or (preference.sms if preference else False)
     if "email" in wanted and email_on and member.email:
         channels.append(Notification.Channel.EMAIL)
     if "sms" in wanted and sms_on and member.phone:
@@ -62,7 +64,7 @@ def _channels(member: Member, preference, wanted) -> list[str]:
     return channels
 
 
-def notify_many(message_for, members, *, channels=("in_app", "email"), now=None) -> int:
+def notify_many(message_for, members, *, channels=("in_app", "email"), escalate=False, now=None) -> int:
     """Create the notifications for *members* (message_for(member) → Message); return how many are new.
 
     In-app messages are delivered on creation; email and SMS are queued for a
@@ -70,29 +72,33 @@ def notify_many(message_for, members, *, channels=("in_app", "email"), now=None)
     """
     now = now or timezone.now()
     members = list(members)
-    preferences = {
-        p.member_id: p for p in NotificationPreference.objects.filter(member__in=[m.pk for m in members])
-    }
+    preferences = {p.member_id: p for p in NotificationPreference.objects.filter(member__in=[m.pk for m in members])}
     rows = []
     for member in members:
         message = message_for(member)
         preference = preferences.get(member.pk)
-        for channel in _channels(member, preference, channels):
+        for channel in _channels(member, preference, channels, escalate=escalate):
             send_after = next_allowed_sms_time(now, preference) if channel == "sms" else now
-            rows.append(Notification(
-                recipient=member, channel=channel, kind=message.kind, title=message.title, body=message.body,
-                url=message.url, dedup_key=dedup_key(message, member.pk, channel), send_after=send_after,
-                status=Notification.Status.SENT if channel == "in_app" else Notification.Status.PENDING,
-                sent_at=now if channel == "in_app" else None,
-            ))
+            rows.append(
+                Notification(
+                    recipient=member,
+                    channel=channel,
+                    kind=message.kind,
+                    title=message.title,
+                    body=message.body,
+                    url=message.url,
+                    dedup_key=dedup_key(message, member.pk, channel),
+                    send_after=send_after,
+                    status=Notification.Status.SENT if channel == "in_app" else Notification.Status.PENDING,
+                    sent_at=now if channel == "in_app" else None,
+                )
+            )
     keys = [row.dedup_key for row in rows]
     with transaction.atomic():
         existing = set(Notification.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True))
         fresh = [row for row in rows if row.dedup_key not in existing]
         Notification.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=500)
-        created = {
-            n.dedup_key: n for n in Notification.objects.filter(dedup_key__in=[r.dedup_key for r in fresh])
-        }
+        created = {n.dedup_key: n for n in Notification.objects.filter(dedup_key__in=[r.dedup_key for r in fresh])}
         DeliveryLog.objects.bulk_create(
             [DeliveryLog(notification=n, channel=n.channel) for n in created.values() if n.channel == "in_app"],
             ignore_conflicts=True,
@@ -118,9 +124,9 @@ def claim(notification_id: int, *, now=None) -> bool:
     """Move one due notification from pending to sending; False when another worker has it or it is done."""
     now = now or timezone.now()
     return bool(
-        Notification.objects.filter(
-            pk=notification_id, status=Notification.Status.PENDING, send_after__lte=now
-        ).update(status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+        Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING, send_after__lte=now).update(
+            status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
     )
 
 
@@ -131,8 +137,9 @@ def _send(notification: Notification) -> str:
             context = {"notification": notification, "member": member, "site_url": settings.SITE_URL}
             text = render_to_string("members/email/notification.txt", context)
             html = render_to_string("members/email/notification.html", context)
-        mail = EmailMultiAlternatives(notification.title, text, to=[member.email],
-                                      headers={"X-Dedup-Key": notification.dedup_key})
+        mail = EmailMultiAlternatives(
+            notification.title, text, to=[member.email], headers={"X-Dedup-Key": notification.dedup_key}
+        )
         mail.attach_alternative(html, "text/html")
         mail.send()
         return ""
@@ -150,8 +157,9 @@ def deliver(notification_id: int, *, now=None) -> str:
     try:
         reference = _send(notification)
     except SmsRejected as exc:
-        Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.FAILED,
-                                                                last_error=str(exc)[:300])
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Notification.Status.FAILED, last_error=str(exc)[:300]
+        )
         return "failed"
     except (SmsGatewayError, OSError) as exc:
         final = notification.attempts >= MAX_ATTEMPTS
@@ -180,7 +188,8 @@ def requeue_stale(*, now=None, limit: int = 1000) -> list[int]:
     return list(
         Notification.objects.filter(status=Notification.Status.PENDING, send_after__lte=now)
         .exclude(channel=Notification.Channel.IN_APP)
-        .order_by("send_after", "pk").values_list("pk", flat=True)[:limit]
+        .order_by("send_after", "pk")
+        .values_list("pk", flat=True)[:limit]
     )
 
 
@@ -194,5 +203,3 @@ def mark_read(member: Member, *, ids=None, now=None) -> int:
     if ids is not None:
         rows = rows.filter(pk__in=ids)
     return rows.update(read_at=now or timezone.now())
-
-

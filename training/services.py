@@ -3,6 +3,7 @@
 import datetime
 import secrets
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import PurePath
 
 from django.core import signing
@@ -47,6 +48,12 @@ class CheckInRefused(Exception):
 
 
 # --- lessons ---------------------------------------------------------------
+
+
+def _warn_absences(lesson_id: int) -> None:
+    from .tasks import send_absence_warnings
+
+    send_absence_warnings.delay(lesson_id)
 
 
 def _fmt(moment) -> str:
@@ -219,6 +226,7 @@ def lesson_close(*, lesson: Lesson, actor, now=None) -> dict[str, int]:
             batch_size=500,
         )
     audit_record(actor=actor, action="lesson.closed", target=lesson, payload={"absent": absent})
+    transaction.on_commit(partial(_warn_absences, lesson.pk))
     return {"absent": absent, "make_up": len(missed)}
 
 

@@ -8,6 +8,7 @@ __all__ = [
     "BranchAssessment",
     "BranchRating",
     "BranchRatingScore",
+    "CheckupReport",
     "RatingCriterion",
     "RectificationEvidence",
     "RectificationItem",

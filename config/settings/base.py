@@ -181,6 +181,8 @@ SMS_API_KEY = env("SMS_API_KEY", default="")
 SMS_GATEWAY_TIMEOUT = env.int("SMS_GATEWAY_TIMEOUT", default=10)
 # A notification still "sending" after this many seconds lost its worker.
 NOTIFICATION_SENDING_TIMEOUT = env.int("NOTIFICATION_SENDING_TIMEOUT", default=15 * 60)
+# Absent without leave this many held lessons running: the committee is told.
+ABSENCE_WARNING_STREAK = env.int("ABSENCE_WARNING_STREAK", default=2)
 
 # Background work. With nothing set, kombu's filesystem transport lets a
 # worker run beside the web server without Redis.
@@ -212,7 +214,24 @@ CELERY_TASK_ROUTES = {
     "members.tasks.*": {"queue": "reminders"},
     "assessments.tasks.*": {"queue": "reports"},
 }
+CELERY_BEAT_SCHEDULER = "config.beat:SingleBeatScheduler"
 CELERY_BEAT_SCHEDULE = {
+    # Every minute: hand due emails and SMS (and any a dead worker left) to a worker.
+    "requeue-notifications": {"task": "members.tasks.requeue_notifications", "schedule": 60.0},
+    # Every five minutes: lessons starting within 24 hours and within 1 hour.
+    "lesson-reminders": {"task": "training.tasks.send_lesson_reminders", "schedule": 300.0},
+    # Every day at 08:30: assignments due within three days, and overdue ones.
+    "assignment-reminders": {
+        "task": "training.tasks.send_assignment_reminders",
+        "schedule": crontab(minute=30, hour=8),
+    },
+    # Every day at 08:00: the secretaries' digest.
+    "secretary-digest": {"task": "assessments.tasks.send_secretary_digest", "schedule": crontab(minute=0, hour=8)},
+    # Every day at 20:00: SMS for tomorrow's lesson when the in-app reminder is unread.
+    "escalate-lesson-reminders": {
+        "task": "training.tasks.escalate_lesson_reminders",
+        "schedule": crontab(minute=0, hour=20),
+    },
     # Every night at 02:00 in December and January, while year-end results are being settled.
     "recompute-year-end-indicators": {
         "task": "assessments.tasks.recompute_year_end_indicators",
