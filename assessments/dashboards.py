@@ -16,6 +16,17 @@ for the member-level ones):
   assessment rows (recomputed on demand and nightly), attributed to the
   member's branch at the end of the year — hours stay with the member.
 - Overdue rectification: items not rectified whose deadline has passed.
+
+A period (start and end dates, inclusive, in Asia/Shanghai, both in one
+year) narrows the figures that have a date of their own: lessons held,
+attendance, plan items (by the item's month), notes submitted and passed (by
+study date) and 三会一课 compliance (up to the period's end). Hours, members,
+scores and evaluation outcomes stay year-to-date: they come from the stored
+year-end assessment rows of the period's year. Notes in a period are counted
+from the notes themselves and attributed, like hours, through the member's
+assessment row of the year. With a period, notes reviewed (reviewed_at in the
+period) are counted too. A period covering the whole year gives exactly the
+year's figures. Overdue work is always as of *today*.
 """
 
 import datetime
@@ -27,8 +38,8 @@ from django.db.models.functions import Coalesce, ExtractMonth, TruncDate
 from django.utils import timezone
 
 from branches.models import Branch
-from members.models import Membership
-from training.models import Lesson, LessonHost, StudyPlanItem
+from members.models import Member, Membership
+from training.models import AssignmentTarget, Lesson, LessonHost, StudyNote, StudyPlanItem
 from training.plans import meeting_compliance_for_branches
 
 from .indicators import attended_condition, held_attendance
@@ -42,6 +53,31 @@ HOUR_BUCKETS = [
     ("lt100", Decimal("0.75"), Decimal("1")),
     ("met", Decimal("1"), None),
 ]
+
+
+Period = tuple[datetime.date, datetime.date]
+
+
+def _span(year: int, period: Period | None) -> Period | None:
+    """Return the validated *period*, or None when it is absent or covers the whole of *year*."""
+    if period is None:
+        return None
+    start, end = period
+    if start > end or start.year != year or end.year != year:
+        raise ValueError(f"A period must lie within {year} and end on or after its start: {start}–{end}.")
+    if (start, end) == (datetime.date(year, 1, 1), datetime.date(year, 12, 31)):
+        return None
+    return start, end
+
+
+def _local_bounds(span: Period) -> tuple[datetime.datetime, datetime.datetime]:
+    """Return [local midnight of the start, local midnight after the end)."""
+    tz = timezone.get_default_timezone()
+    start, end = span
+    return (
+        datetime.datetime.combine(start, datetime.time.min, tzinfo=tz),
+        datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz),
+    )
 
 
 def _ratio(part, whole) -> float | None:
@@ -61,6 +97,7 @@ class BranchRow:
     total_hours: Decimal = Decimal("0")
     notes_submitted: int = 0
     notes_passed: int = 0
+    notes_reviewed: int = 0
     avg_score: Decimal | None = None
     evaluations: dict = field(default_factory=dict)
     hour_buckets: dict = field(default_factory=dict)
@@ -87,13 +124,24 @@ class BranchRow:
         return round(float(self.total_hours) / self.members, 1) if self.members else None
 
 
-def _held_lessons(year: int):
-    return Lesson.objects.filter(status="held", start__year=year)
+def _held_lessons(year: int, span: Period | None = None):
+    lessons = Lesson.objects.filter(status="held", start__year=year)
+    if span is not None:
+        lessons = lessons.in_range(*_local_bounds(span))
+    return lessons
 
 
-def branch_rows(year: int, *, branch_ids=None, today: datetime.date | None = None) -> list[BranchRow]:
-    """Return one row of figures per branch (see the module docstring), in a fixed number of queries."""
+def branch_rows(
+    year: int, *, branch_ids=None, today: datetime.date | None = None, period: Period | None = None
+) -> list[BranchRow]:
+    """Return one row of figures per branch (see the module docstring), in a fixed number of queries.
+
+    *period* (start, end), within *year*, narrows the dated figures; see the
+    module docstring.
+    """
     today = today or timezone.localdate()
+    span = _span(year, period)
+    plan_months = Q() if span is None else Q(month__gte=span[0].month, month__lte=span[1].month)
     overdue = (
         RectificationItem.objects.filter(visit__branch=OuterRef("pk"), deadline__lt=today)
         .exclude(status=RectificationItem.Status.DONE)
@@ -103,14 +151,14 @@ def branch_rows(year: int, *, branch_ids=None, today: datetime.date | None = Non
         .values("n")
     )
     planned = (
-        StudyPlanItem.objects.filter(plan__branch=OuterRef("pk"), plan__year=year)
+        StudyPlanItem.objects.filter(plan_months, plan__branch=OuterRef("pk"), plan__year=year)
         .order_by()
         .values("plan__branch")
         .annotate(n=Count("pk"))
         .values("n")
     )
     plan_done = (
-        StudyPlanItem.objects.filter(plan__branch=OuterRef("pk"), plan__year=year, lessons__status="held")
+        StudyPlanItem.objects.filter(plan_months, plan__branch=OuterRef("pk"), plan__year=year, lessons__status="held")
         .order_by()
         .values("plan__branch")
         .annotate(n=Count("pk", distinct=True))
@@ -173,25 +221,59 @@ def branch_rows(year: int, *, branch_ids=None, today: datetime.date | None = Non
         row.computed_at = a["computed_at"]
         row.evaluations = {e or "none": a[f"e_{e or 'none'}"] for e in [*EVALUATIONS, ""]}
         row.hour_buckets = {name: a[f"b_{name}"] for name, _low, _high in HOUR_BUCKETS}
+    if period is not None:
+        _count_notes(rows, year, span=span, period=period)
     held = (
-        LessonHost.objects.filter(branch_id__in=ids, status="accepted", lesson__in=_held_lessons(year))
+        LessonHost.objects.filter(branch_id__in=ids, status="accepted", lesson__in=_held_lessons(year, span))
         .values("branch_id")
         .annotate(n=Count("lesson", distinct=True))
         .order_by()
     )
     for h in held:
         rows[h["branch_id"]].lessons_held = h["n"]
-    for a in attendance_by_branch(year, branch_ids=ids):
+    for a in attendance_by_branch(year, branch_ids=ids, period=span):
         row = rows.get(a["at_branch"])
         if row is not None:
             row.attendance_rows, row.attended = a["rows"], a["attended"]
-    for branch_id, compliance in meeting_compliance_for_branches(ids, year, today).items():
+    on = today if period is None else min(today, period[1])
+    for branch_id, compliance in meeting_compliance_for_branches(ids, year, on).items():
         rows[branch_id].compliance_rules = len(compliance.rows)
         rows[branch_id].compliance_ok = sum(1 for r in compliance.rows if r.ok)
     return list(rows.values())
 
 
-def attendance_by_branch(year: int, *, branch_ids=None):
+def _count_notes(rows: dict, year: int, *, span: Period | None, period: Period) -> None:
+    """Set notes submitted and passed (by study date, in *span*) and reviewed (in *period*); one query.
+
+    Attributed through the member's stored assessment row of *year*, like
+    hours. Without *span* (the whole year) submitted and passed stay as the
+    stored rows have them.
+    """
+    year_branch = YearEndAssessment.objects.filter(member=OuterRef("member"), year=year).values("branch_id")[:1]
+    low, high = _local_bounds(period)
+    reviewed = Q(reviewed_at__gte=low, reviewed_at__lt=high)
+    wanted, aggregates = reviewed, {"reviewed": Count("pk", filter=reviewed)}
+    if span is not None:
+        dated = Q(study_date__gte=span[0], study_date__lte=span[1])
+        wanted |= dated
+        aggregates["submitted"] = Count("pk", filter=dated & Q(status__in=["submitted", "returned", "passed"]))
+        aggregates["passed"] = Count("pk", filter=dated & Q(status="passed"))
+    counts = (
+        StudyNote.objects.filter(wanted)
+        .annotate(year_branch=Subquery(year_branch))
+        .filter(year_branch__in=list(rows))
+        .values("year_branch")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    for c in counts:
+        row = rows[c["year_branch"]]
+        if span is not None:
+            row.notes_submitted, row.notes_passed = c["submitted"], c["passed"]
+        row.notes_reviewed = c["reviewed"]
+
+
+def attendance_by_branch(year: int, *, branch_ids=None, period: Period | None = None):
     """Attendance rows and attended rows per branch the member belonged to on the lesson's day."""
     at_branch = (
         Membership.objects.filter(member=OuterRef("member"), start_on__lte=OuterRef("lesson_day"))
@@ -199,7 +281,12 @@ def attendance_by_branch(year: int, *, branch_ids=None):
         .order_by("-start_on")
         .values("branch_id")[:1]
     )
-    rows = held_attendance(year).annotate(lesson_day=TruncDate("lesson__start"), at_branch=Subquery(at_branch))
+    attendance = held_attendance(year)
+    span = _span(year, period)
+    if span is not None:
+        low, high = _local_bounds(span)
+        attendance = attendance.filter(lesson__start__gte=low, lesson__start__lt=high)
+    rows = attendance.annotate(lesson_day=TruncDate("lesson__start"), at_branch=Subquery(at_branch))
     if branch_ids is not None:
         rows = rows.filter(at_branch__in=branch_ids)
     return (
@@ -221,10 +308,12 @@ class Month:
         return _ratio(self.attended, self.rows)
 
 
-def monthly_trend(year: int, *, branch_id: int | None = None) -> list[Month]:
-    """Held lessons and attendance per month (two queries)."""
-    months = {m: Month(m) for m in range(1, 13)}
-    lessons = _held_lessons(year)
+def monthly_trend(year: int, *, branch_id: int | None = None, period: Period | None = None) -> list[Month]:
+    """Held lessons and attendance per month (two queries); with *period*, only its months and days."""
+    span = _span(year, period)
+    first, last = (1, 12) if span is None else (span[0].month, span[1].month)
+    months = {m: Month(m) for m in range(first, last + 1)}
+    lessons = _held_lessons(year, span)
     if branch_id is not None:
         lessons = lessons.filter(hosts__branch_id=branch_id, hosts__status="accepted")
     for row in (
@@ -232,6 +321,9 @@ def monthly_trend(year: int, *, branch_id: int | None = None) -> list[Month]:
     ):
         months[row["month"]].lessons = row["n"]
     attendance = held_attendance(year)
+    if span is not None:
+        low, high = _local_bounds(span)
+        attendance = attendance.filter(lesson__start__gte=low, lesson__start__lt=high)
     if branch_id is not None:
         attendance = attendance.filter(lesson__hosts__branch_id=branch_id, lesson__hosts__status="accepted")
     for row in (
@@ -250,6 +342,7 @@ class Dashboard:
     rows: list[BranchRow]
     months: list[Month]
     lessons_held: int
+    period: Period | None = None
 
     @property
     def members(self) -> int:
@@ -276,6 +369,10 @@ class Dashboard:
         return sum(r.notes_passed for r in self.rows)
 
     @property
+    def notes_reviewed(self) -> int:
+        return sum(r.notes_reviewed for r in self.rows)
+
+    @property
     def overdue_items(self) -> int:
         return sum(r.overdue_items for r in self.rows)
 
@@ -291,13 +388,19 @@ class Dashboard:
         return {name: sum(r.hour_buckets.get(name, 0) for r in self.rows) for name, _l, _h in HOUR_BUCKETS}
 
 
-def dashboard(year: int, *, branch_ids=None, today: datetime.date | None = None) -> Dashboard:
-    """Return every figure of the dashboard for *year*, for all branches or the given ones."""
-    rows = branch_rows(year, branch_ids=branch_ids, today=today)
+def dashboard(
+    year: int, *, branch_ids=None, today: datetime.date | None = None, period: Period | None = None
+) -> Dashboard:
+    """Return every figure of the dashboard for *year*, for all branches or the given ones.
+
+    *period* (start, end), within *year*, narrows the dated figures; see the
+    module docstring.
+    """
+    rows = branch_rows(year, branch_ids=branch_ids, today=today, period=period)
     single = branch_ids[0] if branch_ids is not None and len(branch_ids) == 1 else None
-    months = monthly_trend(year, branch_id=single)
+    months = monthly_trend(year, branch_id=single, period=period)
     lessons_held = sum(m.lessons for m in months) if branch_ids is None or single else sum(r.lessons_held for r in rows)
-    return Dashboard(year=year, rows=rows, months=months, lessons_held=lessons_held)
+    return Dashboard(year=year, rows=rows, months=months, lessons_held=lessons_held, period=period)
 
 
 def member_rows(branch_id: int, year: int) -> list[YearEndAssessment]:
@@ -307,6 +410,40 @@ def member_rows(branch_id: int, year: int) -> list[YearEndAssessment]:
         .select_related("member")
         .order_by("-score", "member__name_pinyin")
     )
+
+
+def members_below_requirement(year: int, *, branch_ids=None) -> list[YearEndAssessment]:
+    """Return the stored assessment rows of *year* below the hour requirement, by branch, then fewest hours.
+
+    The same test as meets_hours and the hour bands: total < required.
+    """
+    rows = YearEndAssessment.objects.filter(year=year, total_hours__lt=F("required_hours"))
+    if branch_ids is not None:
+        rows = rows.filter(branch_id__in=branch_ids)
+    return list(
+        rows.select_related("member", "branch").order_by(
+            "branch__sort_order", "branch__code", "total_hours", "member__name_pinyin", "pk"
+        )
+    )
+
+
+def overdue_assignments_by_branch(*, today: datetime.date, branch_ids=None) -> dict[int, int]:
+    """Return branch id → open assignments of its active members due before *today*; one query.
+
+    The same count as training.progress (AssignmentCounts.overdue), summed
+    over the members of each branch.
+    """
+    targets = AssignmentTarget.objects.filter(
+        status=AssignmentTarget.Status.OPEN,
+        assignment__due_on__lt=today,
+        member__status__in=[Member.Status.FULL, Member.Status.PROBATIONARY],
+    )
+    if branch_ids is not None:
+        targets = targets.filter(member__branch_id__in=branch_ids)
+    return {
+        row["member__branch_id"]: row["n"]
+        for row in targets.values("member__branch_id").annotate(n=Count("pk")).order_by()
+    }
 
 
 def chart_data(data: Dashboard) -> dict:

@@ -3,6 +3,7 @@
 The lock lives in Redis when the broker is Redis (one beat across all
 machines), and in a file lock under var/ on the embedded default.
 """
+
 import fcntl
 import os
 import socket

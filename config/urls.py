@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("branches/", include("training.branch_urls")),
     path("members/", include("members.urls")),
+    path("inbox/", include("members.inbox_urls")),
     path("plans/", include("training.plan_urls")),
     path("calendar/", include("training.calendar_urls")),
     path("training/", include("training.urls")),

@@ -46,3 +46,4 @@ class MarkReadForm(forms.Form):
     """Mark the listed notifications read, or all of them when none is listed."""
 
     ids = IdListField(required=False)
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

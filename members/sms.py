@@ -1,4 +1,5 @@
 """SMS backends: a logging one by default, an HTTP gateway adapter by configuration."""
+
 import json
 import logging
 import urllib.error

@@ -5,8 +5,12 @@ from .sms import SmsGatewayError
 
 
 @shared_task(
-    acks_late=True, reject_on_worker_lost=True, autoretry_for=(SmsGatewayError, OperationalError, OSError),
-    retry_backoff=30, retry_backoff_max=600, max_retries=5,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(SmsGatewayError, OperationalError, OSError),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=5,
 )
 def deliver_notification(notification_id: int) -> str:
     """Deliver one email or SMS; safe to redeliver (claim first, log once)."""

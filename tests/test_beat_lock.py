@@ -1,4 +1,5 @@
 """Only one beat may ever run: the second one to start finds the lock taken."""
+
 import os
 
 import pytest

@@ -28,8 +28,13 @@ class CheckupReport(models.Model):
     period_start = models.DateField(_("from"))
     period_end = models.DateField(_("until"))
     branch = models.ForeignKey(
-        "branches.Branch", on_delete=models.PROTECT, null=True, blank=True, related_name="checkup_reports",
-        verbose_name=_("branch"), help_text=_("Empty for the whole bureau."),
+        "branches.Branch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="checkup_reports",
+        verbose_name=_("branch"),
+        help_text=_("Empty for the whole bureau."),
     )
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)
     error = models.TextField(_("error"), blank=True)

@@ -98,8 +98,9 @@ def test_absent_twice_running_warns_the_secretary(branch_a, member, secretary):
     assert warning.recipient == member_of(secretary) and "张三" in warning.title
 
 
-def test_closing_a_lesson_enqueues_the_absence_check_only_on_commit(branch_a, member, secretary,
-                                                                   django_capture_on_commit_callbacks):
+def test_closing_a_lesson_enqueues_the_absence_check_only_on_commit(
+    branch_a, member, secretary, django_capture_on_commit_callbacks
+):
     from django.db import transaction
 
     from training.services import lesson_close

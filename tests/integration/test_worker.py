@@ -1,0 +1,73 @@
+"""Reminders and delivery through a real worker process on real Redis and PostgreSQL."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from members.models import DeliveryLog, Member, Notification, NotificationPreference
+from members.notifications import Message, notify_many, requeue_stale
+from members.tasks import deliver_notification
+from members.tests.factories import MemberFactory
+from training.services import audience_sync
+from training.tasks import send_lesson_reminders
+from training.tests.factories import LessonFactory
+
+from .conftest import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def test_lesson_reminder_reaches_inbox_and_phone_through_the_worker(worker_factory, branch_a, member):
+    me = Member.objects.get(user=member)
+    NotificationPreference.objects.create(
+        member=me, sms=True, quiet_start=datetime.time(0, 0), quiet_end=datetime.time(0, 0)
+    )
+    start = timezone.now() + datetime.timedelta(minutes=30)
+    lesson = LessonFactory(organiser=branch_a, start=start, end=start + datetime.timedelta(hours=1))
+    audience_sync(lesson=lesson)
+    worker_factory().start()
+    send_lesson_reminders.delay()
+    delivered = wait_for(lambda: DeliveryLog.objects.filter(notification__recipient=me, channel="sms").first())
+    assert delivered is not None, "the worker did not deliver the SMS"
+    inbox = Notification.objects.get(recipient=me, channel="in_app", kind="lesson_reminder")
+    assert inbox.status == "sent" and inbox.dedup_key.endswith(":1h:in_app")
+    assert Notification.objects.get(pk=delivered.notification_id).status == "sent"
+
+
+def test_killed_worker_loses_and_repeats_nothing(worker_factory, branch_a, settings):
+    """500 SMS; the worker is SIGKILLed mid-batch and restarted: each is delivered exactly once."""
+    settings.NOTIFICATION_SENDING_TIMEOUT = 2
+    members = MemberFactory.create_batch(500, branch=branch_a)
+    # No quiet hours, so that every SMS is due now whatever the time of the run.
+    NotificationPreference.objects.bulk_create(
+        [
+            NotificationPreference(member=m, sms=True, quiet_start=datetime.time(0, 0), quiet_end=datetime.time(0, 0))
+            for m in members
+        ]
+    )
+    message = Message(kind="fault_test", target="batch:1", period="once", title="测试", body="故障注入")
+    created = notify_many(lambda _m: message, members, channels=("sms",), escalate=True)
+    assert created == 500
+    ids = set(Notification.objects.filter(kind="fault_test").values_list("pk", flat=True))
+
+    first = worker_factory(NOTIFICATION_SENDING_TIMEOUT="2").start(concurrency=2)
+    reached = wait_for(lambda: DeliveryLog.objects.filter(notification_id__in=ids).count() >= 40, interval=0.02)
+    assert reached
+    first.kill()
+    done_at_kill = DeliveryLog.objects.filter(notification_id__in=ids).count()
+    print("delivered when killed:", done_at_kill)
+    assert 0 < done_at_kill < 500, "the kill must land in the middle of the batch"
+
+    worker_factory(NOTIFICATION_SENDING_TIMEOUT="2").start(concurrency=2)
+
+    def everything_delivered():
+        # What the beat's requeue sweep does every minute, run here every second.
+        for pk in requeue_stale():
+            deliver_notification.delay(pk)
+        return DeliveryLog.objects.filter(notification_id__in=ids).count() >= 500
+
+    assert wait_for(everything_delivered, timeout=120, interval=1)
+    logs = list(DeliveryLog.objects.filter(notification_id__in=ids).values_list("notification_id", flat=True))
+    assert len(logs) == 500 and len(set(logs)) == 500
+    assert set(Notification.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"sent"}
