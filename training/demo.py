@@ -63,6 +63,7 @@ def seed_lessons(*, today: datetime.date | None = None) -> dict[str, int]:
         if status == "held":
             _record_attendance(lesson)
         created += 1
+    created += _seed_lesson_starting_soon(jg1, hall)
     plan, _created = StudyPlan.objects.get_or_create(branch=jg1, year=today.year)
     if not plan.items.exists():
         StudyPlanItem.objects.bulk_create(
@@ -77,6 +78,30 @@ def seed_lessons(*, today: datetime.date | None = None) -> dict[str, int]:
             ]
         )
     return {"lessons": created}
+
+
+def _seed_lesson_starting_soon(branch, venue) -> int:
+    """A lesson 50 minutes away, so that the demo's reminders arrive on their own within minutes."""
+    now = timezone.now()
+    soon = Lesson.objects.filter(
+        organiser=branch, status="published", start__gt=now, start__lte=now + datetime.timedelta(hours=2)
+    )
+    if soon.exists():
+        return 0
+    start = (now + datetime.timedelta(minutes=50)).replace(second=0, microsecond=0)
+    lesson = Lesson.objects.create(
+        organiser=branch,
+        title="微党课：学习身边的榜样",
+        kind="party_lesson",
+        start=start,
+        end=start + datetime.timedelta(hours=1),
+        venue=venue,
+        credit_hours=Decimal(1),
+        status="published",
+    )
+    LessonHost.objects.create(lesson=lesson, branch=branch, is_organiser=True, status="accepted")
+    audience_sync(lesson=lesson)
+    return 1
 
 
 def _record_attendance(lesson: Lesson) -> None:
