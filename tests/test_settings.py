@@ -31,3 +31,56 @@ def test_beat_recomputes_indicators_nightly_in_december_and_january():
     assert entry["task"] == "assessments.tasks.recompute_year_end_indicators"
     schedule = entry["schedule"]
     assert schedule.hour == {2} and schedule.minute == {0} and schedule.month_of_year == {12, 1}
+
+
+# Tasks that may run twice without harm (they claim work or are idempotent) and
+# so may be acknowledged late and redelivered when a worker dies.
+SAFE_TO_REDELIVER = {
+    "members.tasks.deliver_notification",
+    "assessments.tasks.recompute_year_end_indicators",
+    "training.tasks.send_absence_warnings",
+}
+
+
+def _our_tasks():
+    app.loader.import_default_modules()
+    return {name: task for name, task in app.tasks.items() if name.split(".")[0] in {"members", "training", "assessments"}}
+
+
+def test_late_acknowledgement_only_for_tasks_safe_to_run_twice():
+    tasks = _our_tasks()
+    late = {name for name, task in tasks.items() if task.acks_late}
+    assert SAFE_TO_REDELIVER <= late
+    assert late <= SAFE_TO_REDELIVER | {"assessments.tasks.compile_checkup_report"}
+    for name in late:
+        assert tasks[name].reject_on_worker_lost is True, name
+    assert app.conf.task_acks_late is False  # never globally
+
+
+def test_every_task_has_a_time_limit_and_a_queue():
+    for name in _our_tasks():
+        route = app.amqp.router.route({}, name)
+        assert route["queue"].name in {"reminders", "reports"}, name
+    assert app.conf.task_time_limit and app.conf.task_soft_time_limit < app.conf.task_time_limit
+
+
+def test_one_scheduler_and_a_schedule_in_code():
+    assert app.conf.beat_scheduler == "config.beat:SingleBeatScheduler"
+    assert {"requeue-notifications", "lesson-reminders", "assignment-reminders", "secretary-digest",
+            "escalate-lesson-reminders"} <= set(app.conf.beat_schedule)
+    for entry in app.conf.beat_schedule.values():
+        assert entry["task"] in app.tasks or entry["task"].split(".")[0] in {"members", "training", "assessments"}
+
+
+def test_redis_visibility_timeout_is_set_above_the_hard_limit_when_on_redis(monkeypatch):
+    import importlib
+
+    import config.settings.base as base
+
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+    reloaded = importlib.reload(base)
+    try:
+        assert reloaded.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > reloaded.CELERY_TASK_TIME_LIMIT
+    finally:
+        monkeypatch.undo()
+        importlib.reload(base)

@@ -1,0 +1,23 @@
+"""Number formats shared by the checkup report's page and PDF, so both print the same text."""
+
+from django import template
+
+register = template.Library()
+
+NONE = "—"
+
+
+@register.filter
+def percent(value) -> str:
+    """Format a ratio (0.75) as a percentage with one decimal ("75.0%"); None as a dash."""
+    if value is None or value == "":
+        return NONE
+    return f"{float(value) * 100:.1f}%"
+
+
+@register.filter
+def hours(value) -> str:
+    """Format hours (or a score) with one decimal ("6.0"); None as a dash."""
+    if value is None or value == "":
+        return NONE
+    return f"{float(value):.1f}"
