@@ -266,6 +266,9 @@ def _count_notes(rows: dict, year: int, *, span: Period | None, period: Period) 
         .annotate(**aggregates)
         .order_by()
     )
+    if span is not None:
+        for row in rows.values():
+            row.notes_submitted = row.notes_passed = 0
     for c in counts:
         row = rows[c["year_branch"]]
         if span is not None:

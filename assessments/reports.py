@@ -46,11 +46,11 @@ from training.pdf import html_to_pdf
 
 from .dashboards import (
     HOUR_BUCKETS,
+    _ratio,
     branch_rows,
     dashboard,
     members_below_requirement,
     overdue_assignments_by_branch,
-    _ratio,
 )
 from .models import CheckupReport, RectificationItem
 from .supervision import local_today, overdue_items, rectification_summary_by_branch, visits_for_user
@@ -209,9 +209,7 @@ def report_figures(
         visited_on__gte=start, visited_on__lte=end
     )
     rectification = [
-        s
-        for s in rectification_summary_by_branch(year=year, today=today)
-        if branch is None or s.branch.pk == branch.pk
+        s for s in rectification_summary_by_branch(year=year, today=today) if branch is None or s.branch.pk == branch.pk
     ]
     hour_bands = data.hour_distribution()
     summary = {
@@ -365,7 +363,7 @@ def scope_label(figures: dict) -> str:
 def report_context(figures: dict) -> dict:
     """Return the template context for a report's figures: labels added, figures untouched."""
     start = datetime.date.fromisoformat(figures["start"])
-    status_labels = dict(RectificationItem.Status.choices)
+    status_labels = {value: str(label) for value, label in RectificationItem.Status.choices}
     band_labels = _hour_band_labels()
     return {
         "f": figures,
@@ -525,7 +523,14 @@ def report_xlsx(figures: dict) -> bytes:
     _sheet(
         workbook,
         _("Overdue items"),
-        [_("Branch"), _("What must be rectified"), _("Responsible person"), _("Deadline"), _("Status"), _("Days overdue")],
+        [
+            _("Branch"),
+            _("What must be rectified"),
+            _("Responsible person"),
+            _("Deadline"),
+            _("Status"),
+            _("Days overdue"),
+        ],
         [
             [i["branch"], i["description"], i["owner"], _date(i["deadline"]), i["status_label"], i["days_overdue"]]
             for i in context["overdue_items"]

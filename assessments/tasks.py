@@ -24,3 +24,23 @@ def send_secretary_digest() -> int:
     from .digest import secretary_digest_send
 
     return secretary_digest_send()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=10 * 60, soft_time_limit=9 * 60)
+def compile_checkup_report(report_id: int) -> str:
+    """Compile one checkup report; the claim makes a redelivery or a second call a no-op."""
+    from .reports import report_compile
+
+    return report_compile(report_id)
+
+
+@shared_task
+def compile_monthly_reports() -> int:
+    """Beat entry point: queue last month's reports for the bureau and every branch; return how many.
+
+    Running it again queues only what is missing, so a lost run can simply be
+    started again.
+    """
+    from .reports import compile_monthly
+
+    return len(compile_monthly())

@@ -26,5 +26,6 @@ urlpatterns = [
     path("awards/", include("assessments.awards_urls")),
     path("supervision/", include("assessments.supervision_urls")),
     path("assessments/", include("assessments.urls")),
+    path("reports/", include("assessments.report_urls")),
     path("admin/", admin.site.urls),
 ]

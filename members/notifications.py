@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from .models import DeliveryLog, Member, Notification, NotificationPreference
-from .sms import SmsGatewayError, SmsRejected, sms_backend
+from .sms import SmsRejected, sms_backend
 
 MAX_ATTEMPTS = 5
 
@@ -149,11 +149,30 @@ def _send(notification: Notification) -> str:
     return ""
 
 
+def _backoff(attempts: int) -> datetime.timedelta:
+    return datetime.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 600))
+
+
 def deliver(notification_id: int, *, now=None) -> str:
-    """Send one notification if it is due and unclaimed; return "sent", "skipped", "retry" or "failed"."""
+    """Send one notification if it is due and unclaimed; return "sent", "deferred", "retry", "skipped" or "failed".
+
+    A transient failure (gateway down, mail server refusing) puts the row back
+    with a later send_after — 30 s, 60 s, 120 s … up to 10 minutes — and the
+    minute sweep retries it then; after MAX_ATTEMPTS it fails.
+    """
+    now = now or timezone.now()
     if not claim(notification_id, now=now):
         return "skipped"
     notification = Notification.objects.select_related("recipient").get(pk=notification_id)
+    if notification.channel == Notification.Channel.SMS:
+        # A retry or a requeue can come later than planned: quiet hours still hold.
+        preference = NotificationPreference.objects.filter(member_id=notification.recipient_id).first()
+        allowed = next_allowed_sms_time(now, preference)
+        if allowed > now:
+            Notification.objects.filter(pk=notification.pk).update(
+                status=Notification.Status.PENDING, send_after=allowed
+            )
+            return "deferred"
     try:
         reference = _send(notification)
     except SmsRejected as exc:
@@ -161,14 +180,14 @@ def deliver(notification_id: int, *, now=None) -> str:
             status=Notification.Status.FAILED, last_error=str(exc)[:300]
         )
         return "failed"
-    except (SmsGatewayError, OSError) as exc:
+    except Exception as exc:
         final = notification.attempts >= MAX_ATTEMPTS
         Notification.objects.filter(pk=notification.pk).update(
-            status=Notification.Status.FAILED if final else Notification.Status.PENDING, last_error=str(exc)[:300]
+            status=Notification.Status.FAILED if final else Notification.Status.PENDING,
+            send_after=now + _backoff(notification.attempts),
+            last_error=str(exc)[:300],
         )
-        if final:
-            return "failed"
-        raise
+        return "failed" if final else "retry"
     with transaction.atomic():
         try:
             DeliveryLog.objects.create(notification=notification, channel=notification.channel, reference=reference)
@@ -182,9 +201,9 @@ def requeue_stale(*, now=None, limit: int = 1000) -> list[int]:
     """Return due notifications to work on: pending ones, and ones stuck in sending past the timeout."""
     now = now or timezone.now()
     stuck_before = now - datetime.timedelta(seconds=settings.NOTIFICATION_SENDING_TIMEOUT)
-    Notification.objects.filter(status=Notification.Status.SENDING, claimed_at__lt=stuck_before).update(
-        status=Notification.Status.PENDING
-    )
+    stuck = Notification.objects.filter(status=Notification.Status.SENDING, claimed_at__lt=stuck_before)
+    stuck.filter(attempts__gte=MAX_ATTEMPTS).update(status=Notification.Status.FAILED, last_error="worker lost")
+    stuck.update(status=Notification.Status.PENDING)
     return list(
         Notification.objects.filter(status=Notification.Status.PENDING, send_after__lte=now)
         .exclude(channel=Notification.Channel.IN_APP)

@@ -1,13 +1,14 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from .sms import SmsGatewayError
 
-
+# Send failures are retried through the row's send_after and the minute sweep
+# (members.notifications.deliver); the task itself retries only when the
+# database is briefly unavailable.
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(SmsGatewayError, OperationalError, OSError),
+    autoretry_for=(OperationalError,),
     retry_backoff=30,
     retry_backoff_max=600,
     max_retries=5,

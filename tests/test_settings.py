@@ -44,7 +44,9 @@ SAFE_TO_REDELIVER = {
 
 def _our_tasks():
     app.loader.import_default_modules()
-    return {name: task for name, task in app.tasks.items() if name.split(".")[0] in {"members", "training", "assessments"}}
+    return {
+        name: task for name, task in app.tasks.items() if name.split(".")[0] in {"members", "training", "assessments"}
+    }
 
 
 def test_late_acknowledgement_only_for_tasks_safe_to_run_twice():
@@ -66,8 +68,13 @@ def test_every_task_has_a_time_limit_and_a_queue():
 
 def test_one_scheduler_and_a_schedule_in_code():
     assert app.conf.beat_scheduler == "config.beat:SingleBeatScheduler"
-    assert {"requeue-notifications", "lesson-reminders", "assignment-reminders", "secretary-digest",
-            "escalate-lesson-reminders"} <= set(app.conf.beat_schedule)
+    assert {
+        "requeue-notifications",
+        "lesson-reminders",
+        "assignment-reminders",
+        "secretary-digest",
+        "escalate-lesson-reminders",
+    } <= set(app.conf.beat_schedule)
     for entry in app.conf.beat_schedule.values():
         assert entry["task"] in app.tasks or entry["task"].split(".")[0] in {"members", "training", "assessments"}
 
@@ -84,3 +91,12 @@ def test_redis_visibility_timeout_is_set_above_the_hard_limit_when_on_redis(monk
     finally:
         monkeypatch.undo()
         importlib.reload(base)
+
+
+def test_beat_compiles_last_months_reports_on_the_first_at_three():
+    entry = app.conf.beat_schedule["compile-monthly-reports"]
+    assert entry["task"] == "assessments.tasks.compile_monthly_reports"
+    schedule = entry["schedule"]
+    assert schedule.minute == {0} and schedule.hour == {3} and schedule.day_of_month == {1}
+    assert schedule.month_of_year == set(range(1, 13))
+    assert app.tasks[entry["task"]].name == entry["task"]

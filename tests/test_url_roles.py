@@ -6,7 +6,7 @@ A new view without an entry here fails the build: decide who may open it.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from members.models import Member
+from members.models import Member, Notification
 
 ANON, MEMBER, SECRETARY, OUTSIDER, LEADER, ADMIN = "anonymous", "member", "secretary", "outsider", "leader", "admin"
 PERSONAS = (ANON, MEMBER, SECRETARY, OUTSIDER, LEADER, ADMIN)
@@ -118,6 +118,11 @@ EXPECTED = {
     "supervision:item_update": POST_ONLY,
     "supervision:evidence_add": POST_ONLY,
     "supervision:evidence_download": BRANCH_A_WRITE,
+    "inbox:inbox": {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 200, LEADER: 404, ADMIN: 404},
+    "inbox:mark_read": POST_ONLY,
+    # Opening the member's own notification redirects to its link.
+    "inbox:open": {ANON: 302, MEMBER: 302, SECRETARY: 404, OUTSIDER: 404, LEADER: 404, ADMIN: 404},
+    "inbox:preferences": {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 200, LEADER: 404, ADMIN: 404},
     "plans:plan_detail": BRANCH_A_READ,
     "plans:plan_item_add": POST_ONLY,
     "plans:plan_item_delete": POST_ONLY,
@@ -198,6 +203,9 @@ def url_args(branch_a, personas):
         "item_id": 1,
         "award_id": 1,
         "visit_id": visit.pk,
+        "notification_id": Notification.objects.create(
+            recipient=member, channel="in_app", kind="k", dedup_key="url-roles", title="t", url="/"
+        ).pk,
         "evidence_id": evidence.pk,
         "year": 2026,
         "feed_token": calendar_feed_for(member).token,

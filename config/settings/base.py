@@ -237,6 +237,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessments.tasks.recompute_year_end_indicators",
         "schedule": crontab(minute=0, hour=2, month_of_year="12,1"),
     },
+    # At 03:00 on the first day of every month: compile last month's checkup
+    # reports for the bureau and every branch.
+    "compile-monthly-reports": {
+        "task": "assessments.tasks.compile_monthly_reports",
+        "schedule": crontab(minute=0, hour=3, day_of_month=1),
+    },
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

@@ -18,7 +18,6 @@ from members.context_processors import party_roles
 from members.models import DeliveryLog, Member, Notification, NotificationPreference
 from members.notifications import Message, claim, deliver, notify, requeue_stale
 from members.permissions import roles_for
-from members.sms import SmsGatewayError
 from members.tasks import deliver_notification
 
 pytestmark = pytest.mark.django_db
@@ -291,8 +290,7 @@ def test_gateway_success_records_the_gateway_id(gateway, due_sms, zhang):
 
 def test_gateway_server_error_is_transient_and_leaves_the_row_pending(gateway, due_sms):
     gateway.status, gateway.reply = 500, b'{"error": "busy"}'
-    with pytest.raises(SmsGatewayError, match="HTTP 500"):
-        deliver(due_sms.pk)
+    assert deliver(due_sms.pk) == "retry"
     row = Notification.objects.get(pk=due_sms.pk)
     assert row.status == Notification.Status.PENDING
     assert row.attempts == 1
@@ -310,23 +308,40 @@ def test_gateway_rejection_marks_the_row_failed(gateway, due_sms):
     assert len(gateway.received) == 1
 
 
-def test_the_delivery_task_retries_gateway_errors_until_the_last_attempt(gateway, due_sms):
+def test_gateway_errors_are_retried_with_backoff_until_the_last_attempt(gateway, due_sms):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone as tz
+
+    from members.notifications import requeue_stale
+
     gateway.status = 503
-    assert SmsGatewayError in deliver_notification.autoretry_for
-    assert deliver_notification.retry_backoff == 30
-    deliver_notification.apply(args=[due_sms.pk])  # eager: retries run at once
-    row = Notification.objects.get(pk=due_sms.pk)
-    assert row.status == Notification.Status.FAILED
-    assert row.attempts == 5 and len(gateway.received) == 5
+    moment = tz.now()
+    waits = []
+    for attempt in range(1, 6):
+        with time_machine.travel(moment, tick=False):
+            assert requeue_stale() == [due_sms.pk]
+            result = deliver_notification.apply(args=[due_sms.pk]).get()
+        row = Notification.objects.get(pk=due_sms.pk)
+        assert row.attempts == attempt
+        if attempt < 5:
+            assert result == "retry" and row.status == Notification.Status.PENDING
+            waits.append((row.send_after - moment).total_seconds())
+            with time_machine.travel(moment, tick=False):
+                assert requeue_stale() == []  # not due again before the backoff
+            moment = row.send_after + dt.timedelta(seconds=1)
+    assert result == "failed" and row.status == Notification.Status.FAILED
+    assert waits == [30, 60, 120, 240] and len(gateway.received) == 5
 
 
 def test_an_unreachable_gateway_is_transient(settings, due_sms):
     settings.SMS_BACKEND = "members.sms.HttpGatewayBackend"
     settings.SMS_GATEWAY_URL = "http://127.0.0.1:9/send"  # discard port: nothing listens
     settings.SMS_GATEWAY_TIMEOUT = 2
-    with pytest.raises(SmsGatewayError, match="unreachable"):
-        deliver(due_sms.pk)
-    assert Notification.objects.get(pk=due_sms.pk).status == Notification.Status.PENDING
+    assert deliver(due_sms.pk) == "retry"
+    row = Notification.objects.get(pk=due_sms.pk)
+    assert row.status == Notification.Status.PENDING and "unreachable" in row.last_error
 
 
 # --- the inbox ---------------------------------------------------------------
@@ -533,3 +548,47 @@ def test_inbox_pages_have_no_inline_scripts_or_styles(client, member, zhang):
     for name in ("inbox:inbox", "inbox:preferences", "home"):
         html = client.get(reverse(name)).content.decode()
         assert not inline.search(html), name
+
+
+def test_a_late_retry_still_respects_quiet_hours(member):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone as tz
+
+    from members.models import Member, Notification, NotificationPreference
+    from members.notifications import Message, deliver, notify
+
+    me = Member.objects.get(user=member)
+    NotificationPreference.objects.create(member=me, sms=True)
+    with time_machine.travel(dt.datetime(2026, 12, 9, 20, 59, tzinfo=dt.timezone(dt.timedelta(hours=8)))):
+        notify(me, Message(kind="k", target="t", period="p", title="标题", body="正文"), channels=("sms",))
+    sms = Notification.objects.get(channel="sms")
+    with time_machine.travel(dt.datetime(2026, 12, 9, 21, 5, tzinfo=dt.timezone(dt.timedelta(hours=8)))):
+        assert deliver(sms.pk) == "deferred"
+    sms.refresh_from_db()
+    assert sms.status == "pending" and tz.localtime(sms.send_after).hour == 8
+
+
+def test_a_row_lost_too_often_is_failed_not_retried_forever(member, settings):
+    import datetime as dt
+
+    from django.utils import timezone as tz
+
+    from members.models import Member, Notification
+    from members.notifications import MAX_ATTEMPTS, requeue_stale
+
+    me = Member.objects.get(user=member)
+    stuck = Notification.objects.create(
+        recipient=me,
+        channel="sms",
+        kind="k",
+        dedup_key="stuck",
+        title="t",
+        status="sending",
+        attempts=MAX_ATTEMPTS,
+        claimed_at=tz.now() - dt.timedelta(hours=1),
+    )
+    assert stuck.pk not in requeue_stale()
+    stuck.refresh_from_db()
+    assert stuck.status == "failed"

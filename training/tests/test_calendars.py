@@ -215,8 +215,8 @@ def test_calendar_query_count_does_not_grow_with_the_audience(client, personas, 
     [
         # session, user, member, posts, leadership group, 2 × permissions,
         # organisations for the picker, lessons
-        ("member", {"scope": "mine"}, 7),
-        ("secretary", {"scope": "branch"}, 7),
+        ("member", {"scope": "mine"}, 8),
+        ("secretary", {"scope": "branch"}, 8),
         # no member record, so no posts; a superuser skips the group and
         # permission lookups
         ("admin", {"scope": "bureau"}, 5),
