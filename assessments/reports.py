@@ -186,8 +186,9 @@ def report_figures(
 ) -> dict:
     """Return every section's figures for the period and scope (None: the bureau), JSON-ready.
 
-    Fixed number of queries (about 16), whatever the number of branches,
-    members, lessons or visits.
+    A fixed number of queries whatever the number of branches, members,
+    lessons or visits: 15 for the bureau, 22 for a branch (its rank needs
+    every branch's row).
     """
     today = today or local_today()
     if start > end or start.year != end.year:
@@ -669,9 +670,10 @@ def report_request(*, period: str, start: datetime.date, branch: Branch | None =
     if branch is not None and branch.kind not in (Branch.Kind.BRANCH, Branch.Kind.GENERAL_BRANCH):
         message = _("Choose a branch, or the whole bureau.")
         raise ValidationError({"branch": ValidationError(message, code="not_a_branch")})
+    alive = Q(status=QUEUED) | Q(status=RUNNING, started_at__gte=_stale_before(timezone.now()))
     pending = (
         CheckupReport.objects.select_for_update()
-        .filter(period=period, period_start=first, branch=branch, status__in=[QUEUED, RUNNING])
+        .filter(alive, period=period, period_start=first, branch=branch)
         .first()
     )
     if pending is not None:
@@ -724,10 +726,14 @@ def compile_monthly(today: datetime.date | None = None) -> list[CheckupReport]:
     return created
 
 
-def _claim(report_id: int, now: datetime.datetime) -> bool:
+def _stale_before(now: datetime.datetime) -> datetime.datetime:
     # A worker that died leaves its row running; once the row is older than
     # the longest a task may run, nobody is compiling it any more.
-    stale = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    return now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+
+
+def _claim(report_id: int, now: datetime.datetime) -> bool:
+    stale = _stale_before(now)
     return bool(
         CheckupReport.objects.filter(Q(status=QUEUED) | Q(status=RUNNING, started_at__lt=stale), pk=report_id).update(
             status=RUNNING, started_at=now, finished_at=None, error=""
@@ -771,15 +777,18 @@ def _notify_ready(report: CheckupReport) -> int:
 
 
 def report_compile(report_id: int) -> str:
-    """Compile one queued report into its figures, PDF and XLSX; return "done", "failed" or "skipped".
+    """Compile one queued report into its figures, PDF and XLSX; return "done", "failed", "busy" or "skipped".
 
-    Safe to call twice: only the call that claims the row compiles it. An
-    error marks the report failed with the error text and is not re-raised.
-    Leadership is notified in-app when the report is done.
+    Safe to call twice: only the call that claims the row compiles it. "busy"
+    means another run holds the row and may still be alive; "skipped" that
+    the report is finished (or gone). An error marks the report failed with
+    the error text and is not re-raised. Leadership is notified in-app when
+    the report is done.
     """
     started = timezone.now()
     if not _claim(report_id, started):
-        return "skipped"
+        busy = CheckupReport.objects.filter(pk=report_id, status=RUNNING).exists()
+        return "busy" if busy else "skipped"
     report = CheckupReport.objects.select_related("branch").get(pk=report_id)
     storage = report.pdf.storage
     saved = []

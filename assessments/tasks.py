@@ -26,12 +26,22 @@ def send_secretary_digest() -> int:
     return secretary_digest_send()
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=10 * 60, soft_time_limit=9 * 60)
-def compile_checkup_report(report_id: int) -> str:
-    """Compile one checkup report; the claim makes a redelivery or a second call a no-op."""
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, time_limit=10 * 60, soft_time_limit=9 * 60)
+def compile_checkup_report(self, report_id: int) -> str:
+    """Compile one checkup report; the claim makes a redelivery or a second call a no-op.
+
+    A redelivery after a worker died finds the row still running ("busy");
+    it looks once more when the dead run is past the hard time limit, and
+    then compiles the report itself.
+    """
+    from django.conf import settings
+
     from .reports import report_compile
 
-    return report_compile(report_id)
+    result = report_compile(report_id)
+    if result == "busy" and self.request.retries == 0:
+        raise self.retry(countdown=settings.CELERY_TASK_TIME_LIMIT + 60, max_retries=1)
+    return result
 
 
 @shared_task

@@ -54,6 +54,7 @@ def test_late_acknowledgement_only_for_tasks_safe_to_run_twice():
     late = {name for name, task in tasks.items() if task.acks_late}
     assert SAFE_TO_REDELIVER <= late
     assert late <= SAFE_TO_REDELIVER | {"assessments.tasks.compile_checkup_report"}
+    assert "assessments.tasks.compile_checkup_report" in late
     for name in late:
         assert tasks[name].reject_on_worker_lost is True, name
     assert app.conf.task_acks_late is False  # never globally

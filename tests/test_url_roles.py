@@ -123,6 +123,13 @@ EXPECTED = {
     # Opening the member's own notification redirects to its link.
     "inbox:open": {ANON: 302, MEMBER: 302, SECRETARY: 404, OUTSIDER: 404, LEADER: 404, ADMIN: 404},
     "inbox:preferences": {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 200, LEADER: 404, ADMIN: 404},
+    "reports:report_list": MANAGERS_ONLY,
+    "reports:report_new": LEADERSHIP_ONLY,
+    # report_id: a done report of branch A; the status poll answers 286 (stop polling) once done.
+    "reports:report_detail": BRANCH_A_WRITE,
+    "reports:report_status": {ANON: 302, MEMBER: 403, SECRETARY: 286, OUTSIDER: 404, LEADER: 286, ADMIN: 286},
+    "reports:report_pdf": BRANCH_A_WRITE,
+    "reports:report_xlsx": BRANCH_A_WRITE,
     "plans:plan_detail": BRANCH_A_READ,
     "plans:plan_item_add": POST_ONLY,
     "plans:plan_item_delete": POST_ONLY,
@@ -158,7 +165,7 @@ def test_every_url_pattern_has_a_rule():
 def url_args(branch_a, personas):
     from django.core.files.base import ContentFile
 
-    from assessments.models import RectificationEvidence, RectificationItem, SupervisionVisit
+    from assessments.models import CheckupReport, RectificationEvidence, RectificationItem, SupervisionVisit
     from training.models import (
         Assignment,
         AssignmentTarget,
@@ -188,6 +195,15 @@ def url_args(branch_a, personas):
     )
     evidence = RectificationEvidence(item=item)
     evidence.file.save("photo.png", ContentFile(b"png"), save=True)
+    report = CheckupReport(
+        period="month",
+        period_start=visit.visited_on.replace(day=1),
+        period_end=visit.visited_on,
+        branch=branch_a,
+        status="done",
+    )
+    report.pdf.save("report.pdf", ContentFile(b"%PDF-1.4"), save=False)
+    report.xlsx.save("report.xlsx", ContentFile(b"PK"), save=True)
     return {
         "branch_id": branch_a.pk,
         "member_id": member.pk,
@@ -203,6 +219,7 @@ def url_args(branch_a, personas):
         "item_id": 1,
         "award_id": 1,
         "visit_id": visit.pk,
+        "report_id": report.pk,
         "notification_id": Notification.objects.create(
             recipient=member, channel="in_app", kind="k", dedup_key="url-roles", title="t", url="/"
         ).pk,
