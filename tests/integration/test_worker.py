@@ -71,3 +71,27 @@ def test_killed_worker_loses_and_repeats_nothing(worker_factory, branch_a, setti
     logs = list(DeliveryLog.objects.filter(notification_id__in=ids).values_list("notification_id", flat=True))
     assert len(logs) == 500 and len(set(logs)) == 500
     assert set(Notification.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"sent"}
+
+
+def test_checkup_report_compiles_through_the_worker(worker_factory, branch_a, member, leader, tmp_path):
+    """A leader asks for a report; a real worker compiles the PDF and XLSX and the archive shows it done."""
+    import io
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    from assessments.models import CheckupReport
+    from assessments.reports import report_request
+
+    worker_factory().start()
+    today = timezone.localdate()
+    report = report_request(period="month", start=today.replace(day=1), branch=None, actor=leader)
+    done = wait_for(lambda: CheckupReport.objects.filter(pk=report.pk, status__in=["done", "failed"]).first(),
+                    timeout=120, interval=0.5)
+    assert done is not None and done.status == "done", done and done.error
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(done.pdf.read())
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "督查报告" in text and branch_a.name in text
+    sheets = load_workbook(io.BytesIO(done.xlsx.read())).sheetnames
+    assert len(sheets) >= 5
