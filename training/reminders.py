@@ -11,6 +11,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from members.models import Member, Notification, Post
 from members.notifications import Message, notify_many
@@ -118,7 +119,8 @@ def assignment_reminders_send(*, today=None, now=None) -> int:
                 kind="assignment_overdue",
                 target="assignments",
                 period=week,
-                title=_("%(count)d assignments are overdue") % {"count": len(late[m.pk])},
+                title=ngettext("%(count)d assignment is overdue", "%(count)d assignments are overdue", len(late[m.pk]))
+                % {"count": len(late[m.pk])},
                 body="、".join(t.assignment.title for t in late[m.pk])[:500],
                 url="/study/assignments/",
             ),
