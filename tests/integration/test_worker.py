@@ -86,8 +86,11 @@ def test_checkup_report_compiles_through_the_worker(worker_factory, branch_a, me
     worker_factory().start()
     today = timezone.localdate()
     report = report_request(period="month", start=today.replace(day=1), branch=None, actor=leader)
-    done = wait_for(lambda: CheckupReport.objects.filter(pk=report.pk, status__in=["done", "failed"]).first(),
-                    timeout=120, interval=0.5)
+    done = wait_for(
+        lambda: CheckupReport.objects.filter(pk=report.pk, status__in=["done", "failed"]).first(),
+        timeout=120,
+        interval=0.5,
+    )
     assert done is not None and done.status == "done", done and done.error
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(done.pdf.read())
