@@ -120,6 +120,13 @@ def worker_factory(transactional_db, tmp_path):
     for worker in started:
         worker.stop()
     purge_queues()
+    # A killed worker's pool process may still hold a connection for a moment;
+    # close them so the test database can be dropped at the end of the run.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 def wait_for(condition, *, timeout=60, interval=0.1):
