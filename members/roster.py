@@ -6,7 +6,6 @@ written in one transaction only when the whole file is valid.
 
 import datetime
 import io
-import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -19,6 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from branches.models import Branch
 
+from .cells import cell_date, cell_text
 from .identity import MOBILE_PHONE, mask_id_number, mask_phone, normalise_id_number, parse_id_number
 from .models import Member
 from .permissions import roles_for
@@ -63,8 +63,6 @@ STATUSES = {
     "已转出": Member.Status.TRANSFERRED_OUT,
     "已故": Member.Status.DECEASED,
 }
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 MAX_ROWS = 5000
 
 
@@ -109,30 +107,6 @@ class RosterInvalid(Exception):
 # --- reading ---------------------------------------------------------------
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _date(value) -> datetime.date:
-    """Read a date cell; raise ValidationError with a message for the user."""
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    text = _text(value)
-    match = _DATE.match(text) or _COMPACT_DATE.match(text)
-    if not match:
-        raise ValidationError(_("“%(value)s” is not a date; write it as 2021-07-01.") % {"value": text})
-    try:
-        return datetime.date(*(int(part) for part in match.groups()))
-    except ValueError:
-        raise ValidationError(_("The date %(value)s does not exist.") % {"value": text}) from None
-
-
 def _read_sheet(file) -> tuple[list[str], list[tuple[int, tuple]]]:
     try:
         workbook = load_workbook(file, read_only=True, data_only=True)
@@ -143,10 +117,10 @@ def _read_sheet(file) -> tuple[list[str], list[tuple[int, tuple]]]:
     header = next(rows, None) or ()
     body = []
     for line, values in enumerate(rows, start=2):
-        if any(_text(v) for v in values):
+        if any(cell_text(v) for v in values):
             body.append((line, values))
     workbook.close()
-    return [_text(h) for h in header], body
+    return [cell_text(h) for h in header], body
 
 
 def roster_check(file, *, actor) -> RosterCheck:
@@ -173,7 +147,7 @@ def roster_check(file, *, actor) -> RosterCheck:
     branches = _branch_lookup()
     roles = roles_for(actor) if actor is not None else None
     writable = None if roles is None or roles.is_leadership else roles.committee_branch_ids
-    id_numbers = [normalise_id_number(_text(values[index["身份证号"]])) for _line, values in body]
+    id_numbers = [normalise_id_number(cell_text(values[index["身份证号"]])) for _line, values in body]
     known = {
         m.id_number: m
         for m in Member.objects.select_related("branch").filter(id_number__in=[n for n in id_numbers if n])
@@ -240,25 +214,25 @@ def _check_row(line, cells, branches, errors) -> RosterRow | None:
         errors.append(RosterError(line, column, message))
 
     for column in REQUIRED:
-        if not _text(cells.get(column)):
+        if not cell_text(cells.get(column)):
             fail(column, _("This value is required."))
 
     data = {}
     for column, name in TEXT_FIELDS.items():
-        text = _text(cells.get(column))
+        text = cell_text(cells.get(column))
         limit = Member._meta.get_field(name).max_length
         if len(text) > limit:
             fail(column, _("At most %(max)d characters.") % {"max": limit})
         data[name] = text
 
-    branch_name = _text(cells.get("所在党组织"))
+    branch_name = cell_text(cells.get("所在党组织"))
     branch = branches.get(branch_name) or branches.get(branch_name.lower())
     if branch_name and branch is None:
         fail("所在党组织", _("There is no Party organisation named “%(name)s”.") % {"name": branch_name})
 
     id_birth = id_gender = None
     raw_id = cells.get("身份证号")
-    id_number = normalise_id_number(_text(raw_id))
+    id_number = normalise_id_number(cell_text(raw_id))
     if isinstance(raw_id, int | float):
         # Excel keeps 15 significant digits: a number cell has lost the last ones.
         fail("身份证号", _("Store the ID number as text; as a number Excel rounds it."))
@@ -269,7 +243,7 @@ def _check_row(line, cells, branches, errors) -> RosterRow | None:
             fail("身份证号", exc.messages[0])
     data["id_number"] = id_number
 
-    gender_text = _text(cells.get("性别"))
+    gender_text = cell_text(cells.get("性别"))
     if gender_text:
         data["gender"] = GENDERS.get(gender_text)
         if data["gender"] is None:
@@ -280,9 +254,9 @@ def _check_row(line, cells, branches, errors) -> RosterRow | None:
         data["gender"] = id_gender
 
     data["birth_date"] = id_birth
-    if _text(cells.get("出生日期")):
+    if cell_text(cells.get("出生日期")):
         try:
-            data["birth_date"] = _date(cells.get("出生日期"))
+            data["birth_date"] = cell_date(cells.get("出生日期"))
         except ValidationError as exc:
             fail("出生日期", exc.messages[0])
         else:
@@ -291,9 +265,9 @@ def _check_row(line, cells, branches, errors) -> RosterRow | None:
 
     data["joined_party_on"] = data["full_member_on"] = None
     for column, name in (("加入党组织日期", "joined_party_on"), ("转为正式党员日期", "full_member_on")):
-        if _text(cells.get(column)):
+        if cell_text(cells.get(column)):
             try:
-                data[name] = _date(cells.get(column))
+                data[name] = cell_date(cells.get(column))
             except ValidationError as exc:
                 fail(column, exc.messages[0])
     if data["joined_party_on"] and data["full_member_on"] and data["full_member_on"] < data["joined_party_on"]:
@@ -301,12 +275,12 @@ def _check_row(line, cells, branches, errors) -> RosterRow | None:
     if data["joined_party_on"] and data["joined_party_on"] > timezone.localdate():
         fail("加入党组织日期", _("The date is in the future."))
 
-    status_text = _text(cells.get("党籍状态"))
+    status_text = cell_text(cells.get("党籍状态"))
     data["status"] = STATUSES.get(status_text)
     if status_text and data["status"] is None:
         fail("党籍状态", _("Write one of: %(choices)s.") % {"choices": "、".join(STATUSES)})
 
-    phone = _text(cells.get("手机号码"))
+    phone = cell_text(cells.get("手机号码"))
     if phone and not MOBILE_PHONE.match(phone):
         fail("手机号码", _("A mobile phone number has 11 digits and starts with 1."))
     data["phone"] = phone

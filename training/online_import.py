@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from core.audit import audit_record
+from members.cells import cell_date, cell_text
 from members.identity import MOBILE_PHONE, normalise_id_number, parse_id_number
 from members.models import Member
 from members.permissions import roles_for
@@ -46,8 +47,6 @@ MAX_ROWS = 10000
 HEADER_SEARCH_ROWS = 10
 EXTENSIONS = (".csv", ".xlsx")
 
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\sT]+\d{1,2}:\d{2}(?::\d{2})?)?$")
-_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 # What Excel writes into a CSV for an ID number stored as a number: 5.10104E+17
 _SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?E\+\d+$", re.IGNORECASE)
 _HOURS_UNIT = re.compile(r"\s*(学时|小时)$")
@@ -101,14 +100,6 @@ class OnlineImportInvalid(Exception):
 # --- reading ---------------------------------------------------------------
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _squash(text: str) -> str:
     return _SPACES.sub("", text)
 
@@ -153,43 +144,27 @@ def _read_table(file, filename: str) -> tuple[int, list[str], list[tuple[int, li
         raise ValidationError(_("Upload a .csv or .xlsx file."))
     header_index = 0
     for index, values in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if any(_text(v) in KNOWN_COLUMNS for v in values):
+        if any(cell_text(v) in KNOWN_COLUMNS for v in values):
             header_index = index
             break
-    header = [_text(v) for v in rows[header_index]] if rows else []
+    header = [cell_text(v) for v in rows[header_index]] if rows else []
     body = []
     for index in range(header_index + 1, len(rows)):
         values = list(rows[index])
-        if any(_text(v) for v in values):
+        if any(cell_text(v) for v in values):
             body.append((index + 1, values))
     return header_index + 1, header, body
 
 
-def _date(value) -> datetime.date:
-    """Read a date cell; raise ValidationError with a message for the user."""
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    text = _text(value)
-    match = _DATE.match(text) or _COMPACT_DATE.match(text)
-    if not match:
-        raise ValidationError(_("“%(value)s” is not a date; write it as 2021-07-01.") % {"value": text})
-    try:
-        return datetime.date(*(int(part) for part in match.groups()))
-    except ValueError:
-        raise ValidationError(_("The date %(value)s does not exist.") % {"value": text}) from None
-
-
 def _hours(value) -> Decimal:
     """Read an hours cell, rounded to the tenth of an hour the record keeps."""
-    text = _HOURS_UNIT.sub("", _text(value))
+    text = _HOURS_UNIT.sub("", cell_text(value))
     try:
         hours = Decimal(text)
     except InvalidOperation:
-        raise ValidationError(_("“%(value)s” is not a number of hours.") % {"value": _text(value)}) from None
+        raise ValidationError(_("“%(value)s” is not a number of hours.") % {"value": cell_text(value)}) from None
     if not hours.is_finite():
-        raise ValidationError(_("“%(value)s” is not a number of hours.") % {"value": _text(value)})
+        raise ValidationError(_("“%(value)s” is not a number of hours.") % {"value": cell_text(value)})
     hours = hours.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     if hours <= 0:
         raise ValidationError(_("The hours must be more than 0."))
@@ -199,14 +174,14 @@ def _hours(value) -> Decimal:
 
 
 def _phone(value) -> str:
-    text = re.sub(r"[\s-]", "", _text(value))
+    text = re.sub(r"[\s-]", "", cell_text(value))
     if text.startswith("+86"):
         text = text[3:]
     return text
 
 
 def _id_number(value) -> str:
-    return normalise_id_number(_text(value).lstrip("'"))
+    return normalise_id_number(cell_text(value).lstrip("'"))
 
 
 def _first_present(header: list[str], names: tuple[str, ...]) -> str | None:
@@ -319,29 +294,29 @@ def _check_row(line, cells, columns, by_id, by_phone, writable, errors) -> Onlin
     if member is not None:
         if writable is not None and member.branch_id not in writable:
             fail(
-                columns.id if columns.id and _text(cells.get(columns.id)) else columns.phone,
+                columns.id if columns.id and cell_text(cells.get(columns.id)) else columns.phone,
                 _("You may not import hours for members of %(branch)s.") % {"branch": member.branch.name},
             )
-        elif columns.name and _text(cells.get(columns.name)):
-            if _squash(_text(cells.get(columns.name))) != _squash(member.full_name):
+        elif columns.name and cell_text(cells.get(columns.name)):
+            if _squash(cell_text(cells.get(columns.name))) != _squash(member.full_name):
                 fail(
                     columns.name,
                     _("The name does not match the member's record (%(name)s).") % {"name": member.full_name},
                 )
 
     study_date = None
-    if not _text(cells.get(columns.date)):
+    if not cell_text(cells.get(columns.date)):
         fail(columns.date, _("This value is required."))
     else:
         try:
-            study_date = _date(cells.get(columns.date))
+            study_date = cell_date(cells.get(columns.date))
         except ValidationError as exc:
             fail(columns.date, exc.messages[0])
         else:
             if study_date > timezone.localdate():
                 fail(columns.date, _("The date is in the future."))
 
-    course = " ".join(_text(cells.get(columns.course)).split())
+    course = " ".join(cell_text(cells.get(columns.course)).split())
     limit = OnlineStudyRecord._meta.get_field("course").max_length
     if not course:
         fail(columns.course, _("This value is required."))
@@ -349,7 +324,7 @@ def _check_row(line, cells, columns, by_id, by_phone, writable, errors) -> Onlin
         fail(columns.course, _("At most %(max)d characters.") % {"max": limit})
 
     hours = None
-    if not _text(cells.get(columns.hours)):
+    if not cell_text(cells.get(columns.hours)):
         fail(columns.hours, _("This value is required."))
     else:
         try:
