@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from assessments.demo import seed_assessments
+from assessments.scale import seed_scale
 from members.demo import seed_organisation
 from training.demo import seed_lessons
 
@@ -15,8 +16,20 @@ def seed_county(*, stdout=None) -> dict:
     return summary
 
 
-# Later work adds larger scales; each maps to the function that builds it.
-SCALES = {"county": seed_county}
+def seed_city(*, stdout=None) -> dict:
+    """About 400 branches and 12,000 members with two years of records, for benchmarks."""
+    return seed_scale("city", stdout=stdout)
+
+
+def seed_province(*, stdout=None) -> dict:
+    """Ten times city; built only on request."""
+    return seed_scale("province", stdout=stdout)
+
+
+# Each scale maps to the function that builds it.
+SCALES = {"county": seed_county, "city": seed_city, "province": seed_province}
+# Scales that take minutes report their progress and timings at the default verbosity.
+LARGE_SCALES = {"city", "province"}
 
 
 class Command(BaseCommand):
@@ -27,12 +40,16 @@ class Command(BaseCommand):
             "--scale",
             choices=sorted(SCALES),
             default="county",
-            help="演示数据规模（默认 county：一个县局）。",
+            help=(
+                "演示数据规模（默认 county：一个县局；city：约 400 个支部、1.2 万名党员、两年记录，"
+                "用于性能测试；province：city 的十倍，仅按需构建）。"
+            ),
         )
 
     def handle(self, *args, scale, verbosity, **options):
         """Seed the chosen scale and print a summary in Chinese."""
-        summary = SCALES[scale](stdout=self.stdout if verbosity > 1 else None)
+        progress = verbosity > 1 or (verbosity == 1 and scale in LARGE_SCALES)
+        summary = SCALES[scale](stdout=self.stdout if progress else None)
         if verbosity < 1:
             return
         created = summary["created"]
