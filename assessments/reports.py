@@ -361,6 +361,10 @@ def scope_label(figures: dict) -> str:
     return figures["branch_name"] or _("Whole bureau")
 
 
+BELOW_SHOWN = 200
+BRANCHES_SHOWN = 60
+
+
 def report_context(figures: dict) -> dict:
     """Return the template context for a report's figures: labels added, figures untouched."""
     start = datetime.date.fromisoformat(figures["start"])
@@ -382,13 +386,22 @@ def report_context(figures: dict) -> dict:
         ],
         "months": [{**m, "label": _("Month %(number)d") % {"number": m["month"]}} for m in figures["months"]],
         "hour_bands": [{**b, "label": band_labels[b["band"]]} for b in figures["hour_bands"]],
+        # A bureau-wide list can run to thousands of members; the page and the
+        # PDF show the first BELOW_SHOWN (by branch, fewest hours first) and the
+        # XLSX keeps them all.
         "below": [
             {
                 **b,
                 "role_label": _("secretary or committee member") if b["role"] == "committee" else _("Party member"),
             }
-            for b in figures["below"]
+            for b in figures["below"][:BELOW_SHOWN]
         ],
+        "below_more": max(len(figures["below"]) - BELOW_SHOWN, 0),
+        # Likewise the per-branch section tables (the ranking lists every branch).
+        "branches_shown": figures["branches"][:BRANCHES_SHOWN],
+        "branches_more": max(len(figures["branches"]) - BRANCHES_SHOWN, 0),
+        # Branches with no visit and no item add nothing to the supervision table.
+        "rectification_shown": [r for r in figures["rectification"] if r["visit_count"] or r["item_count"]],
         "overdue_items": [
             {**i, "status_label": status_labels.get(i["status"], i["status"])} for i in figures["overdue_items"]
         ],
