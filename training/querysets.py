@@ -19,10 +19,12 @@ class LessonQuerySet(models.QuerySet):
         """Keep published or held lessons whose audience includes *member*."""
         from .models import Attendance, LessonHost
 
-        accepted_host = LessonHost.objects.filter(lesson=OuterRef("pk"), branch_id=member.branch_id, status="accepted")
-        has_row = Attendance.objects.filter(lesson=OuterRef("pk"), member=member)
-        invited = self.model.extra_audience.through.objects.filter(lesson=OuterRef("pk"), member=member)
-        return self.exclude(status="draft").filter(Exists(accepted_host) | Exists(has_row) | Exists(invited))
+        # Plain (uncorrelated) subqueries: the database reads the member's few
+        # rows through the indexes once, instead of probing for every lesson.
+        accepted_host = LessonHost.objects.filter(branch_id=member.branch_id, status="accepted").values("lesson_id")
+        has_row = Attendance.objects.filter(member=member).values("lesson_id")
+        invited = self.model.extra_audience.through.objects.filter(member=member).values("lesson_id")
+        return self.exclude(status="draft").filter(Q(pk__in=accepted_host) | Q(pk__in=has_row) | Q(pk__in=invited))
 
     def hosted_by(self, branch_ids):
         """Keep lessons where one of *branch_ids* is organiser or invited co-host."""
