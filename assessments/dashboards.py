@@ -328,11 +328,13 @@ def monthly_trend(year: int, *, branch_id: int | None = None, period: Period | N
         low, high = _local_bounds(span)
         attendance = attendance.filter(lesson__start__gte=low, lesson__start__lt=high)
     if branch_id is not None:
+        # A branch hosts a lesson at most once (unique lesson and branch), so
+        # this join never repeats a row and the counts need no DISTINCT.
         attendance = attendance.filter(lesson__hosts__branch_id=branch_id, lesson__hosts__status="accepted")
     for row in (
         attendance.annotate(month=ExtractMonth("lesson__start"))
         .values("month")
-        .annotate(rows=Count("pk", distinct=True), attended=Count("pk", filter=attended_condition(), distinct=True))
+        .annotate(rows=Count("pk"), attended=Count("pk", filter=attended_condition()))
         .order_by()
     ):
         months[row["month"]].rows, months[row["month"]].attended = row["rows"], row["attended"]
