@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n 2
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: install run web test lint messages check clean
+.PHONY: install run web test lint messages check clean bench
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,21 @@ messages: install
 	$(PY) manage.py makemessages -l zh_Hans --no-location --ignore '.venv/*' --ignore 'var/*'
 	$(PY) manage.py makemessages -d djangojs -l zh_Hans --no-location --ignore '.venv/*' --ignore 'var/*' --ignore 'static/vendor/*' --ignore 'staticfiles/*'
 	$(PY) manage.py compilemessages --ignore '.venv/*'
+
+## Benchmark at city scale on PostgreSQL (built if absent, which takes
+## minutes): one table, printed and written to docs/bench-latest.md.
+BENCH_DB ?= party_bench
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_DB)
+BENCH_ARGS ?= --runs 5
+bench: install
+	bash bench/services.sh
+	psql -h 127.0.0.1 -U postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DB)'" | grep -q 1 \
+		|| createdb -h 127.0.0.1 -U postgres $(BENCH_DB)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py seed_demo --scale city
+	$(PY) -m bench.run --database-url $(BENCH_DATABASE_URL) \
+		--member bench_member --secretary bench_secretary --leader bench_leader \
+		--output docs/bench-latest.md $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles

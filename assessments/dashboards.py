@@ -231,7 +231,10 @@ def branch_rows(
     )
     for h in held:
         rows[h["branch_id"]].lessons_held = h["n"]
-    for a in attendance_by_branch(year, branch_ids=ids, period=span):
+    # For the whole bureau, filtering on the computed branch would evaluate the
+    # membership lookup a second time per row; rows of other branches are
+    # simply not picked up below.
+    for a in attendance_by_branch(year, branch_ids=ids if branch_ids is not None else None, period=span):
         row = rows.get(a["at_branch"])
         if row is not None:
             row.attendance_rows, row.attended = a["rows"], a["attended"]

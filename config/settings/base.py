@@ -85,6 +85,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactions
+# Keep connections between requests (and between tasks, below): opening one
+# costs more than most of our queries.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -245,6 +249,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fix-up closes the database connection after every task
+# unless told to reuse it.
+CELERY_DB_REUSE_MAX = 1000
 
 LOGGING = {
     "version": 1,

@@ -7,7 +7,7 @@ bench.urls adds a trivial page that the HTTP scenario uses as its floor.
 """
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import VAR_DIR, env
 
 DEBUG = False
 ROOT_URLCONF = "bench.urls"
@@ -24,3 +24,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
+# Serve static files from the app folders, as in tests: no collectstatic.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = VAR_DIR / "bench" / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,312 @@
+"""Floors: the same figures as the application computes, in hand-written SQL run with connection.cursor().
+
+Each floor returns the figures in a shape the harness compares with the
+application's, so a floor that drifts from the definitions (see
+assessments/dashboards.py and assessments/indicators.py) is reported
+rather than silently timed.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+ACTIVE_MEMBER = ("full", "probationary")
+ATTENDED = """(
+    a.status IN ('present', 'late')
+    OR (a.status = 'leave' AND EXISTS (
+        SELECT 1 FROM training_assignmenttarget t
+        JOIN training_assignment s ON s.id = t.assignment_id
+        WHERE s.lesson_id = a.lesson_id AND s.kind = 'make_up' AND t.member_id = a.member_id AND t.status = 'done'
+    ))
+)"""
+
+BRANCHES = """
+WITH b AS (
+    SELECT id, sort_order, code FROM branches_branch
+    WHERE kind IN ('branch', 'general_branch') AND is_active
+),
+overdue AS (
+    SELECT v.branch_id, count(*) AS n FROM assessments_rectificationitem r
+    JOIN assessments_supervisionvisit v ON v.id = r.visit_id
+    WHERE r.deadline < %(today)s AND r.status <> 'done' GROUP BY v.branch_id
+),
+planned AS (
+    SELECT p.branch_id, count(*) AS n FROM training_studyplanitem i
+    JOIN training_studyplan p ON p.id = i.plan_id
+    WHERE p.year = %(year)s GROUP BY p.branch_id
+),
+plan_done AS (
+    SELECT p.branch_id, count(DISTINCT i.id) AS n FROM training_studyplanitem i
+    JOIN training_studyplan p ON p.id = i.plan_id
+    JOIN training_lesson l ON l.plan_item_id = i.id AND l.status = 'held'
+    WHERE p.year = %(year)s GROUP BY p.branch_id
+)
+SELECT b.id, coalesce(overdue.n, 0), coalesce(planned.n, 0), coalesce(plan_done.n, 0),
+       coalesce(ba.status, 'draft')
+FROM b
+LEFT JOIN overdue ON overdue.branch_id = b.id
+LEFT JOIN planned ON planned.branch_id = b.id
+LEFT JOIN plan_done ON plan_done.branch_id = b.id
+LEFT JOIN assessments_branchassessment ba ON ba.branch_id = b.id AND ba.year = %(year)s
+ORDER BY b.sort_order, b.code
+"""
+
+STORED = """
+SELECT y.branch_id, count(*), count(*) FILTER (WHERE y.total_hours >= y.required_hours),
+       coalesce(sum(y.total_hours), 0), coalesce(sum(y.notes_submitted), 0), coalesce(sum(y.notes_passed), 0),
+       avg(y.score), max(y.computed_at),
+       count(*) FILTER (WHERE y.evaluation = 'excellent'), count(*) FILTER (WHERE y.evaluation = 'qualified'),
+       count(*) FILTER (WHERE y.evaluation = 'basic'), count(*) FILTER (WHERE y.evaluation = 'unqualified'),
+       count(*) FILTER (WHERE y.evaluation = ''),
+       count(*) FILTER (WHERE y.total_hours < y.required_hours * 0.25),
+       count(*) FILTER (WHERE y.total_hours >= y.required_hours * 0.25 AND y.total_hours < y.required_hours * 0.5),
+       count(*) FILTER (WHERE y.total_hours >= y.required_hours * 0.5 AND y.total_hours < y.required_hours * 0.75),
+       count(*) FILTER (WHERE y.total_hours >= y.required_hours * 0.75 AND y.total_hours < y.required_hours),
+       count(*) FILTER (WHERE y.total_hours >= y.required_hours)
+FROM assessments_yearendassessment y
+JOIN branches_branch b ON b.id = y.branch_id AND b.kind IN ('branch', 'general_branch') AND b.is_active
+WHERE y.year = %(year)s
+GROUP BY y.branch_id
+"""
+
+HELD_PER_BRANCH = """
+SELECT h.branch_id, count(DISTINCT l.id)
+FROM training_lessonhost h
+JOIN training_lesson l ON l.id = h.lesson_id
+JOIN branches_branch b ON b.id = h.branch_id AND b.kind IN ('branch', 'general_branch') AND b.is_active
+WHERE h.status = 'accepted' AND l.status = 'held' AND l.start >= %(low)s AND l.start < %(high)s
+GROUP BY h.branch_id
+"""
+
+# The branch a member belonged to on the lesson's day (Asia/Shanghai).
+ATTENDANCE_PER_BRANCH = f"""
+SELECT at.branch_id, count(*), count(*) FILTER (WHERE {ATTENDED})
+FROM training_attendance a
+JOIN training_lesson l ON l.id = a.lesson_id
+CROSS JOIN LATERAL (
+    SELECT m.branch_id FROM members_membership m
+    WHERE m.member_id = a.member_id AND m.start_on <= (l.start AT TIME ZONE %(tz)s)::date
+      AND (m.end_on IS NULL OR m.end_on >= (l.start AT TIME ZONE %(tz)s)::date)
+    ORDER BY m.start_on DESC LIMIT 1
+) at
+JOIN branches_branch b ON b.id = at.branch_id AND b.kind IN ('branch', 'general_branch') AND b.is_active
+WHERE l.status = 'held' AND l.start >= %(low)s AND l.start < %(high)s
+GROUP BY at.branch_id
+"""
+
+MONTHLY_LESSONS = """
+SELECT extract(month FROM l.start AT TIME ZONE %(tz)s)::int, count(*)
+FROM training_lesson l
+WHERE l.status = 'held' AND l.start >= %(low)s AND l.start < %(high)s
+GROUP BY 1
+"""
+
+MONTHLY_ATTENDANCE = f"""
+SELECT extract(month FROM l.start AT TIME ZONE %(tz)s)::int, count(*), count(*) FILTER (WHERE {ATTENDED})
+FROM training_attendance a
+JOIN training_lesson l ON l.id = a.lesson_id
+WHERE l.status = 'held' AND l.start >= %(low)s AND l.start < %(high)s
+GROUP BY 1
+"""
+
+COMPLIANCE = """
+SELECT h.branch_id, l.kind, extract(month FROM l.start AT TIME ZONE %(tz)s)::int, count(*)
+FROM training_lessonhost h
+JOIN training_lesson l ON l.id = h.lesson_id
+JOIN branches_branch b ON b.id = h.branch_id AND b.kind IN ('branch', 'general_branch') AND b.is_active
+WHERE (h.is_organiser OR h.status = 'accepted') AND l.status = 'held'
+  AND l.kind IN (SELECT kind FROM training_meetingrule)
+  AND l.start >= %(low)s AND l.start < %(cutoff)s
+GROUP BY 1, 2, 3
+"""
+
+DASHBOARD_STATEMENTS = [
+    ("branches", BRANCHES),
+    ("stored", STORED),
+    ("held", HELD_PER_BRANCH),
+    ("attendance", ATTENDANCE_PER_BRANCH),
+    ("monthly_lessons", MONTHLY_LESSONS),
+    ("monthly_attendance", MONTHLY_ATTENDANCE),
+    ("compliance", COMPLIANCE),
+]
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_default_timezone())
+
+
+def dashboard_params(year: int, today: datetime.date) -> dict:
+    cutoff = min(today, datetime.date(year, 12, 31))
+    return {
+        "year": year,
+        "today": today,
+        "tz": str(timezone.get_default_timezone()),
+        "low": _local_midnight(datetime.date(year, 1, 1)),
+        "high": _local_midnight(datetime.date(year + 1, 1, 1)),
+        "cutoff": _local_midnight(cutoff + datetime.timedelta(days=1)),
+    }
+
+
+def dashboard_raw(year: int, today: datetime.date) -> dict[str, list[tuple]]:
+    """Run every statement of the dashboard floor; return each one's rows."""
+    params = dashboard_params(year, today)
+    result = {}
+    with connection.cursor() as cursor:
+        for name, sql in DASHBOARD_STATEMENTS:
+            cursor.execute(sql, params)
+            result[name] = cursor.fetchall()
+    return result
+
+
+def dashboard_key_figures_raw(raw: dict[str, list[tuple]]) -> dict:
+    """Reduce the floor's rows to the figures compared with assessments.dashboards.dashboard()."""
+    branches = {row[0]: row for row in raw["branches"]}
+    stored = {row[0]: row for row in raw["stored"]}
+    held = dict(raw["held"])
+    attendance = {row[0]: row[1:] for row in raw["attendance"]}
+    lessons = dict(raw["monthly_lessons"])
+    monthly = {row[0]: row[1:] for row in raw["monthly_attendance"]}
+    return {
+        "branches": [
+            (
+                pk,
+                stored[pk][1] if pk in stored else 0,
+                Decimal(stored[pk][3]) if pk in stored else Decimal(0),
+                held.get(pk, 0),
+                attendance.get(pk, (0, 0)),
+                branches[pk][1:4],
+            )
+            for pk in branches
+        ],
+        "months": [(m, lessons.get(m, 0), monthly.get(m, (0, 0))) for m in range(1, 13)],
+    }
+
+
+def dashboard_key_figures(data) -> dict:
+    """The same figures, from the application's Dashboard object."""
+    return {
+        "branches": [
+            (
+                r.branch.pk,
+                r.members,
+                Decimal(r.total_hours),
+                r.lessons_held,
+                (r.attendance_rows, r.attended),
+                (r.overdue_items, r.lessons_planned, r.plan_done),
+            )
+            for r in sorted(data.rows, key=lambda r: (r.branch.sort_order, r.branch.code))
+        ],
+        "months": [(m.month, m.lessons, (m.rows, m.attended)) for m in data.months],
+    }
+
+
+# Every assessed member's indicators in one statement (see indicators.py).
+INDICATORS = f"""
+WITH population AS (
+    SELECT mb.id, (
+        SELECT m.branch_id FROM members_membership m
+        WHERE m.member_id = mb.id AND m.start_on <= %(last)s AND (m.end_on IS NULL OR m.end_on >= %(first)s)
+          AND m.start_on <= %(on)s
+        ORDER BY m.start_on DESC, m.id DESC LIMIT 1
+    ) AS branch_id
+    FROM members_member mb
+    WHERE mb.status IN %(active)s AND EXISTS (
+        SELECT 1 FROM members_membership m
+        WHERE m.member_id = mb.id AND m.start_on <= %(last)s AND (m.end_on IS NULL OR m.end_on >= %(first)s)
+    )
+),
+assessed AS (
+    SELECT * FROM population WHERE branch_id IS NULL OR branch_id NOT IN (
+        SELECT branch_id FROM assessments_branchassessment WHERE year = %(year)s AND status = 'confirmed'
+    )
+),
+attendance AS (
+    SELECT a.member_id, count(*) AS total, count(*) FILTER (WHERE {ATTENDED}) AS attended,
+           coalesce(sum(l.credit_hours) FILTER (WHERE a.status IN ('present', 'late')), 0) AS hours
+    FROM training_attendance a JOIN training_lesson l ON l.id = a.lesson_id
+    WHERE l.status = 'held' AND l.start >= %(low)s AND l.start < %(high)s
+    GROUP BY a.member_id
+),
+notes AS (
+    SELECT member_id,
+           count(*) FILTER (WHERE status IN ('submitted', 'returned', 'passed')) AS submitted,
+           count(*) FILTER (WHERE status = 'passed') AS passed,
+           count(*) FILTER (WHERE status = 'passed' AND grade = 'excellent') AS excellent,
+           count(*) FILTER (WHERE status = 'passed' AND grade = 'good') AS good,
+           count(*) FILTER (WHERE status = 'passed' AND grade = 'pass') AS passing,
+           coalesce(sum(hours) FILTER (WHERE status = 'passed'), 0) AS hours
+    FROM training_studynote WHERE study_date BETWEEN %(first)s AND %(last)s
+    GROUP BY member_id
+),
+online AS (
+    SELECT member_id, sum(hours) AS hours FROM training_onlinestudyrecord
+    WHERE study_date BETWEEN %(first)s AND %(last)s GROUP BY member_id
+),
+assignments AS (
+    SELECT t.member_id, count(*) AS total,
+           count(*) FILTER (WHERE t.status = 'done' AND (t.completed_at AT TIME ZONE %(tz)s)::date <= s.due_on)
+               AS on_time
+    FROM training_assignmenttarget t JOIN training_assignment s ON s.id = t.assignment_id
+    WHERE s.due_on BETWEEN %(first)s AND %(last)s
+    GROUP BY t.member_id
+),
+committee AS (
+    SELECT DISTINCT member_id FROM members_post
+    WHERE kind IN %(committee)s AND start_on <= %(on)s AND (end_on IS NULL OR end_on >= %(on)s)
+)
+SELECT p.id, p.branch_id, committee.member_id IS NOT NULL,
+       coalesce(a.total, 0), coalesce(a.attended, 0), coalesce(a.hours, 0),
+       coalesce(n.submitted, 0), coalesce(n.passed, 0), coalesce(n.excellent, 0), coalesce(n.good, 0),
+       coalesce(n.passing, 0), coalesce(n.hours, 0), coalesce(o.hours, 0),
+       coalesce(s.total, 0), coalesce(s.on_time, 0)
+FROM assessed p
+LEFT JOIN attendance a ON a.member_id = p.id
+LEFT JOIN notes n ON n.member_id = p.id
+LEFT JOIN online o ON o.member_id = p.id
+LEFT JOIN assignments s ON s.member_id = p.id
+LEFT JOIN committee ON committee.member_id = p.id
+"""
+
+
+def indicators_raw(year: int, on: datetime.date) -> list[tuple]:
+    """Return one row per assessed member: id, branch, committee?, then the twelve indicators."""
+    from members.querysets import COMMITTEE_POST_KINDS
+
+    params = {
+        "year": year,
+        "first": datetime.date(year, 1, 1),
+        "last": datetime.date(year, 12, 31),
+        "on": on,
+        "tz": str(timezone.get_default_timezone()),
+        "low": _local_midnight(datetime.date(year, 1, 1)),
+        "high": _local_midnight(datetime.date(year + 1, 1, 1)),
+        "active": ACTIVE_MEMBER,
+        "committee": tuple(COMMITTEE_POST_KINDS),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(INDICATORS, params)
+        return cursor.fetchall()
+
+
+def indicator_totals_raw(rows: list[tuple]) -> dict:
+    """Sum each indicator over every member, to compare with the stored rows after a recompute."""
+    names = [
+        "lessons_total",
+        "lessons_attended",
+        "centralised_hours",
+        "notes_submitted",
+        "notes_passed",
+        "notes_excellent",
+        "notes_good",
+        "notes_pass",
+        "self_study_hours",
+        "online_hours",
+        "assignments_total",
+        "assignments_on_time",
+    ]
+    totals = {"members": len(rows), "committee": sum(1 for r in rows if r[2])}
+    for i, name in enumerate(names, start=3):
+        totals[name] = sum(Decimal(r[i]) for r in rows)
+    return totals
