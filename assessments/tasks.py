@@ -13,7 +13,7 @@ def recompute_year_end_indicators(year: int | None = None) -> int:
     """Recompute every member's year-end indicators; idempotent, so safe to redeliver."""
     from django.utils import timezone
 
-    from .indicators import indicators_recompute
+    from assessments.services.indicators import indicators_recompute
 
     return indicators_recompute(year or assessment_year(timezone.localdate()))
 
@@ -21,7 +21,7 @@ def recompute_year_end_indicators(year: int | None = None) -> int:
 @shared_task
 def send_secretary_digest() -> int:
     """Beat, daily: what waits for each branch committee."""
-    from .digest import secretary_digest_send
+    from assessments.services.digest import secretary_digest_send
 
     return secretary_digest_send()
 
@@ -36,7 +36,7 @@ def compile_checkup_report(self, report_id: int) -> str:
     """
     from django.conf import settings
 
-    from .reports import report_compile
+    from assessments.services.reports import report_compile
 
     result = report_compile(report_id)
     if result == "busy" and self.request.retries == 0:
@@ -51,6 +51,6 @@ def compile_monthly_reports() -> int:
     Running it again queues only what is missing, so a lost run can simply be
     started again.
     """
-    from .reports import compile_monthly
+    from assessments.services.reports import compile_monthly
 
     return len(compile_monthly())

@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .scenarios import Row
+from bench.scenarios import Row
 
 FLOOR_PATH = "/bench/one-query/"
 

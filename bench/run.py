@@ -119,7 +119,7 @@ def render(rows, opts, summary: str, elapsed: float) -> str:
 def main(argv=None) -> int:
     opts = parse_args(argv)
     setup(opts)
-    from . import http, scenarios, sweep
+    from bench import http, scenarios, sweep
 
     started = time.perf_counter()
     summary = database_summary(opts)

@@ -22,7 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from . import floors
+from bench import floors
 
 FROM_TABLE = re.compile(r'\bFROM "?(\w+)"?')
 
@@ -153,7 +153,7 @@ def write_explain(path, title: str, captured, n: int = 3) -> None:
 
 
 def dashboard_scenario(opts) -> Row:
-    from assessments.dashboards import dashboard
+    from assessments.selectors.dashboards import dashboard
     from branches.models import Branch
 
     row = Row("a", "Leadership dashboard ÷ raw SQL")
@@ -324,8 +324,8 @@ def page_scenarios(opts) -> list[Row]:
 
 
 def recompute_scenario(opts) -> Row:
-    from assessments.indicators import indicators_recompute, reference_day
     from assessments.models import YearEndAssessment
+    from assessments.services.indicators import indicators_recompute, reference_day
 
     row = Row("c", "Year-end recompute (all members) ÷ one SQL aggregate")
     counted = {}
@@ -387,7 +387,8 @@ def recompute_scenario(opts) -> Row:
 
 
 def report_scenario(opts) -> Row:
-    from assessments.reports import report_figures, report_pdf, report_xlsx
+    from assessments.exports.reports import report_pdf, report_xlsx
+    from assessments.selectors.reports import report_figures
 
     row = Row("e", "Bureau checkup report, year (figures + PDF + XLSX)")
     start, end = datetime.date(opts.year, 1, 1), datetime.date(opts.year, 12, 31)

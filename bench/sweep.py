@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
-from .scenarios import Row
+from bench.scenarios import Row
 
 KIND = "bench_sweep"
 QUEUES = ("default", "reminders")
@@ -160,7 +160,7 @@ def cleanup() -> int:
 def run_sweep(members, count: int, timeout: float, worker: subprocess.Popen) -> tuple[float, dict]:
     """Notify *count* recipients by SMS (several rounds when there are fewer members); time until all are logged."""
     from members.models import DeliveryLog, Notification
-    from members.notifications import Message, notify_many
+    from members.services.notifications import Message, notify_many
 
     token = uuid.uuid4().hex[:8]
     created = 0

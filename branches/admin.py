@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Branch, Venue
+from branches.models import Branch, Venue
 
 
 class VenueInline(admin.TabularInline):

@@ -3,7 +3,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .querysets import BranchQuerySet
+from branches.querysets import BranchQuerySet
 
 
 class Branch(models.Model):

@@ -6,9 +6,9 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from members.permissions import roles_for
-from members.selectors import branch_list_with_counts
-from training.progress import member_progress
-from training.selectors import pending_invitations_for, upcoming_lessons_for_member
+from members.selectors.members import branch_list_with_counts
+from training.selectors.lessons import pending_invitations_for, upcoming_lessons_for_member
+from training.selectors.progress import member_progress
 
 
 def home(request):

@@ -1,6 +1,6 @@
 from django.db import models
 
-from .models import AuditEntry
+from core.models import AuditEntry
 
 
 def audit_record(*, actor, action: str, target: models.Model, payload: dict | None = None) -> AuditEntry:

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .identity import mask_id_number, mask_phone
-from .models import Member, Membership, Post
-from .permissions import IDENTITY_PERMISSION
+from members.identity import mask_id_number, mask_phone
+from members.models import Member, Membership, Post
+from members.permissions import IDENTITY_PERMISSION
 
 
 class MembershipInline(admin.TabularInline):

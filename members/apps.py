@@ -7,4 +7,4 @@ class MembersConfig(AppConfig):
     verbose_name = _("members")
 
     def ready(self):
-        from . import middleware  # noqa: F401  (connects the login signal)
+        from members import middleware  # noqa: F401  (connects the login signal)

@@ -2,8 +2,8 @@ from functools import cache
 
 from django.utils import timezone
 
-from .notifications import inbox_unread_count
-from .permissions import roles_for
+from members.permissions import roles_for
+from members.services.notifications import inbox_unread_count
 
 
 def party_roles(request):

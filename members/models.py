@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .pinyin import name_index
-from .querysets import MemberQuerySet, PostQuerySet
+from members.pinyin import name_index
+from members.querysets import MemberQuerySet, PostQuerySet
 
 
 class Member(models.Model):

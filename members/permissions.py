@@ -14,8 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from branches.models import Branch
-
-from .models import Member, Post
+from members.models import Member, Post
 
 LEADERSHIP_GROUP = "leadership"
 IDENTITY_PERMISSION = "members.view_full_identity"

@@ -15,7 +15,7 @@ from django.db import OperationalError
 )
 def deliver_notification(notification_id: int) -> str:
     """Deliver one email or SMS; safe to redeliver (claim first, log once)."""
-    from .notifications import deliver
+    from members.services.notifications import deliver
 
     return deliver(notification_id)
 
@@ -23,7 +23,7 @@ def deliver_notification(notification_id: int) -> str:
 @shared_task
 def requeue_notifications() -> int:
     """Beat entry point: enqueue every due notification, including ones a dead worker left half-sent."""
-    from .notifications import requeue_stale
+    from members.services.notifications import requeue_stale
 
     ids = requeue_stale()
     for pk in ids:

@@ -175,7 +175,7 @@ def url_args(branch_a, personas):
         StudyNote,
         StudyResource,
     )
-    from training.services import audience_sync, calendar_feed_for, checkin_token
+    from training.services.lessons import audience_sync, calendar_feed_for, checkin_token
     from training.tests.factories import LessonFactory
 
     member = Member.objects.get(user=personas[MEMBER])

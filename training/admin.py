@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db import models
 
-from .models import (
+from training.models import (
     Assignment,
     AssignmentTarget,
     Attendance,

@@ -5,7 +5,7 @@ from django.utils import timezone
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from .selectors import attendance_rows
+from training.selectors.lessons import attendance_rows
 
 
 def html_to_pdf(html: str) -> bytes:

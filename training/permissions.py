@@ -5,8 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from members.permissions import roles_for
-
-from .models import Lesson, LessonHost
+from training.models import Lesson, LessonHost
 
 
 def lesson_queryset():
@@ -59,7 +58,7 @@ def get_note_for_user(request, note_id: int, *, write: bool = False, review: boo
     Writing is for the author while the note is a draft or returned; review is
     for the committee of the author's branch.
     """
-    from .models import StudyNote
+    from training.models import StudyNote
 
     roles = roles_for(request.user)
     note = get_object_or_404(

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
@@ -17,8 +18,8 @@ class LessonQuerySet(models.QuerySet):
 
     def for_member(self, member):
         """Keep published or held lessons whose audience includes *member*."""
-        from .models import Attendance, LessonHost
-
+        Attendance = apps.get_model("training", "Attendance")
+        LessonHost = apps.get_model("training", "LessonHost")
         # Plain (uncorrelated) subqueries: the database reads the member's few
         # rows through the indexes once, instead of probing for every lesson.
         accepted_host = LessonHost.objects.filter(branch_id=member.branch_id, status="accepted").values("lesson_id")
@@ -28,8 +29,7 @@ class LessonQuerySet(models.QuerySet):
 
     def hosted_by(self, branch_ids):
         """Keep lessons where one of *branch_ids* is organiser or invited co-host."""
-        from .models import LessonHost
-
+        LessonHost = apps.get_model("training", "LessonHost")
         return self.filter(Exists(LessonHost.objects.filter(lesson=OuterRef("pk"), branch_id__in=branch_ids)))
 
     def visible_to(self, roles):

@@ -2,7 +2,7 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from .models import MeetingRule, StudyRequirement
+from training.models import MeetingRule, StudyRequirement
 
 DEFAULT_MEETING_RULES = (
     ("committee_meeting", MeetingRule.Period.MONTH, 1),

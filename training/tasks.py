@@ -4,7 +4,7 @@ from celery import shared_task
 @shared_task
 def send_lesson_reminders() -> int:
     """Beat: remind audiences of lessons starting within 24 hours and 1 hour."""
-    from .reminders import lesson_reminders_send
+    from training.services.reminders import lesson_reminders_send
 
     return lesson_reminders_send()
 
@@ -12,7 +12,7 @@ def send_lesson_reminders() -> int:
 @shared_task
 def send_assignment_reminders() -> int:
     """Beat, daily: assignments due within three days; overdue ones weekly."""
-    from .reminders import assignment_reminders_send
+    from training.services.reminders import assignment_reminders_send
 
     return assignment_reminders_send()
 
@@ -20,7 +20,7 @@ def send_assignment_reminders() -> int:
 @shared_task
 def escalate_lesson_reminders() -> int:
     """Beat, evenings: SMS for tomorrow's lesson when the in-app reminder is still unread."""
-    from .reminders import escalate_unread_lesson_reminders
+    from training.services.reminders import escalate_unread_lesson_reminders
 
     return escalate_unread_lesson_reminders()
 
@@ -28,6 +28,6 @@ def escalate_lesson_reminders() -> int:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def send_absence_warnings(lesson_id: int) -> int:
     """After a lesson closes: warn the committee about repeated absence (dedup makes it safe to rerun)."""
-    from .reminders import absence_warnings_send
+    from training.services.reminders import absence_warnings_send
 
     return absence_warnings_send(lesson_id=lesson_id)

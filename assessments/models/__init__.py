@@ -1,7 +1,7 @@
-from .awards import BranchRating, BranchRatingScore, RatingCriterion, StarAward, StarCategory
-from .reports import CheckupReport
-from .supervision import RectificationEvidence, RectificationItem, SupervisionVisit
-from .yearend import AssessmentScheme, BranchAssessment, YearEndAssessment
+from assessments.models.awards import BranchRating, BranchRatingScore, RatingCriterion, StarAward, StarCategory
+from assessments.models.reports import CheckupReport
+from assessments.models.supervision import RectificationEvidence, RectificationItem, SupervisionVisit
+from assessments.models.yearend import AssessmentScheme, BranchAssessment, YearEndAssessment
 
 __all__ = [
     "AssessmentScheme",

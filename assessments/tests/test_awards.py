@@ -6,24 +6,26 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessments.awards import (
-    DEFAULT_RATING_CRITERIA,
-    DEFAULT_STAR_CATEGORIES,
+from assessments.models import BranchRating, RatingCriterion, StarAward, StarCategory
+from assessments.selectors.awards import (
     StarCounts,
-    branch_rating_save,
     branch_ratings,
     five_star_members,
-    rating_criteria,
     rating_outcome_distribution,
+    star_counts_by_branch,
+    stars_for_year,
+)
+from assessments.services.awards import (
+    DEFAULT_RATING_CRITERIA,
+    DEFAULT_STAR_CATEGORIES,
+    branch_rating_save,
+    rating_criteria,
     star_award_create,
     star_award_withdraw,
     star_categories,
     star_categories_update,
-    star_counts_by_branch,
-    stars_for_year,
     suggested_outcome,
 )
-from assessments.models import BranchRating, RatingCriterion, StarAward, StarCategory
 from branches.tests.factories import BranchFactory
 from core.models import AuditEntry
 from members.models import Member

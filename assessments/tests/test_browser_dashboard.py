@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from assessments.indicators import indicators_recompute
 from assessments.models import BranchAssessment, YearEndAssessment
-from assessments.services import branch_submit, branch_verdicts_save
+from assessments.services.indicators import indicators_recompute
+from assessments.services.yearend import branch_submit, branch_verdicts_save
 from members.models import Member
 from members.tests.factories import PASSWORD
 from training.models import Attendance

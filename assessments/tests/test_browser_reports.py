@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from assessments.models import CheckupReport
-from assessments.reports import report_compile
+from assessments.services.reports import report_compile
 from assessments.tests.test_browser_dashboard import logged_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -3,8 +3,8 @@ import datetime
 import pytest
 import time_machine
 
-from assessments.digest import secretary_digest_send
 from assessments.models import RectificationItem, SupervisionVisit
+from assessments.services.digest import secretary_digest_send
 from members.models import Notification
 from training.models import LessonHost, StudyNote
 from training.tests.conftest import member_of
@@ -41,7 +41,7 @@ def test_digest_counts_what_waits_and_is_sent_once_a_day(branch_a, branch_b, mem
         assert secretary_digest_send() == 0
     digest = Notification.objects.get(kind="secretary_digest")
     assert digest.recipient == member_of(secretary)
-    from assessments.digest import digest_counts
+    from assessments.services.digest import digest_counts
 
     counts = digest_counts([branch_a.pk], today=datetime.date(2026, 12, 9), now=at(2026, 12, 9, 8))[branch_a.pk]
     assert dict(counts) == {"notes": 1, "invitations": 1, "overdue": 1}

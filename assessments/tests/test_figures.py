@@ -11,7 +11,6 @@ The data set (year 2026, Asia/Shanghai):
 - L5, 2026-05-01, A organises, published but never held: 张三 row unmarked — not counted.
 """
 
-import datetime
 import io
 from decimal import Decimal
 
@@ -19,78 +18,12 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from assessments.dashboards import dashboard
-from assessments.export import dashboard_xlsx
-from assessments.indicators import indicators_recompute
+from assessments.exports.dashboard import dashboard_xlsx
 from assessments.models import YearEndAssessment
-from members.models import Member, Membership
-from members.tests.factories import MemberFactory
-from training.models import Assignment, AssignmentTarget, Attendance, LessonHost, OnlineStudyRecord, StudyNote
-from training.tests.factories import LessonFactory, at
+from assessments.selectors.dashboards import dashboard
+from assessments.tests.known import TODAY
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date(2027, 1, 15)
-
-
-@pytest.fixture
-def known(branch_a, branch_b, secretary, member, outsider):
-    zhang, secretary_m, li = (Member.objects.get(user=u) for u in (member, secretary, outsider))
-    wang = MemberFactory(branch=branch_a, full_name="王五", joined_party_on=datetime.date(2001, 7, 1))
-    Membership.objects.filter(member=wang).update(end_on=datetime.date(2026, 6, 30))
-    Membership.objects.create(member=wang, branch=branch_b, start_on=datetime.date(2026, 7, 1))
-    Member.objects.filter(pk=wang.pk).update(branch=branch_b)
-
-    def lesson(organiser, start, hours, status="held"):
-        return LessonFactory(
-            organiser=organiser,
-            start=start,
-            end=start + datetime.timedelta(hours=1),
-            credit_hours=Decimal(hours),
-            status=status,
-        )
-
-    def mark(lesson, who, status, checked=True):
-        Attendance.objects.create(
-            lesson=lesson,
-            member=who,
-            status=status,
-            checked_in_at=lesson.start if checked and status in ("present", "late") else None,
-        )
-
-    l1 = lesson(branch_a, at(2026, 3, 10, 9), 2)
-    LessonHost.objects.create(lesson=l1, branch=branch_b, status="accepted")
-    mark(l1, zhang, "present")
-    mark(l1, secretary_m, "late")
-    mark(l1, li, "leave")
-    mark(l1, wang, "absent")
-    make_up = Assignment.objects.create(title="补学", kind="make_up", lesson=l1, due_on=datetime.date(2026, 4, 10))
-    AssignmentTarget.objects.create(assignment=make_up, member=li, status="done", completed_at=at(2026, 4, 1, 10))
-    AssignmentTarget.objects.create(assignment=make_up, member=wang, status="open")
-    l2 = lesson(branch_b, at(2026, 9, 15, 14), 3)
-    mark(l2, li, "present")
-    mark(l2, wang, "present")
-    l3 = lesson(branch_a, at(2026, 12, 31, 23), 1)
-    mark(l3, zhang, "present")
-    mark(l3, secretary_m, "leave")
-    l4 = lesson(branch_a, at(2027, 1, 1, 0, 30), 1)
-    mark(l4, zhang, "present")
-    l5 = lesson(branch_a, at(2026, 5, 1, 9), 4, status="published")
-    mark(l5, zhang, "unmarked", checked=False)
-    StudyNote.objects.create(
-        member=zhang,
-        title="a",
-        body="x",
-        study_date=datetime.date(2026, 6, 1),
-        hours=3,
-        status="passed",
-        grade="excellent",
-    )
-    StudyNote.objects.create(
-        member=zhang, title="b", body="y", study_date=datetime.date(2026, 6, 2), hours=2, status="submitted"
-    )
-    OnlineStudyRecord.objects.create(member=li, study_date=datetime.date(2026, 8, 8), course="c", hours=Decimal("30"))
-    indicators_recompute(2026, today=TODAY)
-    return {"zhang": zhang, "secretary": secretary_m, "li": li, "wang": wang, "a": branch_a, "b": branch_b}
 
 
 def row_of(member):
@@ -175,7 +108,7 @@ def test_dashboard_page_shows_the_same_figures(client, known, leader):
 
 
 def test_chart_series_match(known):
-    from assessments.dashboards import chart_data
+    from assessments.selectors.dashboards import chart_data
 
     data = dashboard(2026, today=TODAY)
     charts = chart_data(data)

@@ -1,3 +1,4 @@
+# One idea: the supervision workflow end to end (visit, items, evidence, overdue rule, pages) on one fixture set.
 """Supervision visits (日常督查) and rectification (整改): services, selectors, pages, permissions, query counts."""
 
 import datetime
@@ -11,21 +12,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessments import supervision
 from assessments.models import RectificationEvidence, RectificationItem, SupervisionVisit
-from assessments.supervision import (
-    evidence_add,
-    item_add,
-    item_update,
+from assessments.selectors.supervision import (
     local_today,
     overdue_items,
     overdue_rectification_count,
     rectification_summary_by_branch,
-    visit_create,
     visit_detail,
-    visit_update,
     visits_for_user,
 )
+from assessments.services import supervision
+from assessments.services.supervision import evidence_add, item_add, item_update, visit_create, visit_update
 from branches.tests.factories import BranchFactory
 from core.models import AuditEntry
 from members.permissions import roles_for

@@ -6,9 +6,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessments.indicators import indicators_recompute
 from assessments.models import BranchAssessment, YearEndAssessment
-from assessments.services import branch_confirm, branch_reopen, branch_submit, branch_verdicts_save, rule_violations
+from assessments.services.indicators import indicators_recompute
+from assessments.services.yearend import (
+    branch_confirm,
+    branch_reopen,
+    branch_submit,
+    branch_verdicts_save,
+    rule_violations,
+)
 from branches.tests.factories import BranchFactory
 from core.models import AuditEntry
 from members.models import Member

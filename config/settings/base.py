@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "members",
     "training",
     "assessments",
+    "demo",
 ]
 
 MIDDLEWARE = [

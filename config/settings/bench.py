@@ -6,8 +6,8 @@ unlike production, no HTTPS redirect or secure cookies (gunicorn listens on
 bench.urls adds a trivial page that the HTTP scenario uses as its floor.
 """
 
-from .base import *  # noqa: F403
-from .base import VAR_DIR, env
+from config.settings.base import *  # noqa: F403
+from config.settings.base import VAR_DIR, env
 
 DEBUG = False
 ROOT_URLCONF = "bench.urls"

@@ -1,7 +1,7 @@
 """The embedded default: SQLite and a file-based broker under var/, DEBUG on."""
 
-from .base import *  # noqa: F403
-from .base import VAR_DIR, env
+from config.settings.base import *  # noqa: F403
+from config.settings.base import VAR_DIR, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 

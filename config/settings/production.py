@@ -1,7 +1,7 @@
 """Production: every secret comes from the environment, or the process refuses to start."""
 
-from .base import *  # noqa: F403
-from .base import env
+from config.settings.base import *  # noqa: F403
+from config.settings.base import env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")

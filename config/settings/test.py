@@ -1,7 +1,7 @@
 """Settings for pytest: PostgreSQL when DATABASE_URL is set, SQLite otherwise."""
 
-from .base import *  # noqa: F403
-from .base import VAR_DIR, env
+from config.settings.base import *  # noqa: F403
+from config.settings.base import VAR_DIR, env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

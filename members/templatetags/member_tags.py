@@ -1,7 +1,7 @@
 from django import template
 
-from ..identity import mask_id_number, mask_phone
-from ..permissions import can_view_identity
+from members.identity import mask_id_number, mask_phone
+from members.permissions import can_view_identity
 
 register = template.Library()
 

@@ -4,7 +4,7 @@ import io
 
 from openpyxl import Workbook
 
-from members.roster import COLUMNS
+from members.services.roster import COLUMNS
 from members.tests.factories import make_id_number
 
 

@@ -16,8 +16,8 @@ from django.urls import reverse
 from core.models import AuditEntry
 from members.context_processors import party_roles
 from members.models import DeliveryLog, Member, Notification, NotificationPreference
-from members.notifications import Message, claim, deliver, notify, requeue_stale
 from members.permissions import roles_for
+from members.services.notifications import Message, claim, deliver, notify, requeue_stale
 from members.tasks import deliver_notification
 
 pytestmark = pytest.mark.django_db
@@ -314,7 +314,7 @@ def test_gateway_errors_are_retried_with_backoff_until_the_last_attempt(gateway,
     import time_machine
     from django.utils import timezone as tz
 
-    from members.notifications import requeue_stale
+    from members.services.notifications import requeue_stale
 
     gateway.status = 503
     moment = tz.now()
@@ -557,7 +557,7 @@ def test_a_late_retry_still_respects_quiet_hours(member):
     from django.utils import timezone as tz
 
     from members.models import Member, Notification, NotificationPreference
-    from members.notifications import Message, deliver, notify
+    from members.services.notifications import Message, deliver, notify
 
     me = Member.objects.get(user=member)
     NotificationPreference.objects.create(member=me, sms=True)
@@ -576,7 +576,7 @@ def test_a_row_lost_too_often_is_failed_not_retried_forever(member, settings):
     from django.utils import timezone as tz
 
     from members.models import Member, Notification
-    from members.notifications import MAX_ATTEMPTS, requeue_stale
+    from members.services.notifications import MAX_ATTEMPTS, requeue_stale
 
     me = Member.objects.get(user=member)
     stuck = Notification.objects.create(

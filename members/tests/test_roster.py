@@ -6,7 +6,7 @@ from openpyxl import load_workbook
 
 from core.models import AuditEntry
 from members.models import Member, Membership
-from members.roster import RosterInvalid, roster_check, roster_export, roster_import
+from members.services.roster import RosterInvalid, roster_check, roster_export, roster_import
 from members.tests.factories import MemberFactory, make_id_number
 from members.tests.roster_files import roster_file, roster_row
 

@@ -6,14 +6,13 @@ import pytest
 from django.utils import timezone
 
 from members.models import DeliveryLog, Member, Notification, NotificationPreference
-from members.notifications import Message, notify_many, requeue_stale
+from members.services.notifications import Message, notify_many, requeue_stale
 from members.tasks import deliver_notification
 from members.tests.factories import MemberFactory
-from training.services import audience_sync
+from tests.integration.conftest import wait_for
+from training.services.lessons import audience_sync
 from training.tasks import send_lesson_reminders
 from training.tests.factories import LessonFactory
-
-from .conftest import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -81,7 +80,7 @@ def test_checkup_report_compiles_through_the_worker(worker_factory, branch_a, me
     from openpyxl import load_workbook
 
     from assessments.models import CheckupReport
-    from assessments.reports import report_request
+    from assessments.services.reports import report_request
 
     worker_factory().start()
     today = timezone.localdate()

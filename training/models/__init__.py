@@ -1,4 +1,4 @@
-from .lessons import (
+from training.models.lessons import (
     MEETING_KINDS,
     Attendance,
     CalendarFeed,
@@ -14,8 +14,8 @@ from .lessons import (
     material_path,
     new_checkin_key,
 )
-from .requirements import MeetingRule, StudyRequirement
-from .selfstudy import (
+from training.models.requirements import MeetingRule, StudyRequirement
+from training.models.selfstudy import (
     Assignment,
     AssignmentTarget,
     NoteFingerprint,

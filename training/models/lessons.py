@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from ..querysets import LessonQuerySet
+from training.querysets import LessonQuerySet
 
 
 def new_checkin_key() -> str:

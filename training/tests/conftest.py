@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from members.models import Member
 from training.models import LessonHost
-from training.services import audience_sync
+from training.services.lessons import audience_sync
 from training.tests.factories import LessonFactory
 
 

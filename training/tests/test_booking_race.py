@@ -10,8 +10,8 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from branches.tests.factories import VenueFactory
-from training import services
 from training.models import Lesson
+from training.services import lessons as services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from members.tests.factories import PASSWORD
 from training.models import AssignmentTarget, StudyNote
-from training.study_services import assignment_create
+from training.services.study import assignment_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

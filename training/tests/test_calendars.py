@@ -11,9 +11,9 @@ from icalendar import Calendar
 
 from members.models import Member
 from members.tests.factories import MemberFactory
-from training.calendars import calendar_lessons, month_grid, week_grid
 from training.models import Attendance, CalendarFeed, Lesson, LessonHost
-from training.services import calendar_feed_for
+from training.selectors.calendars import calendar_lessons, month_grid, week_grid
+from training.services.lessons import calendar_feed_for
 from training.tests.factories import LessonFactory, at
 
 pytestmark = pytest.mark.django_db

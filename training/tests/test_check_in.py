@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from members.tests.factories import PASSWORD, MemberFactory
 from training.models import Attendance, Lesson
-from training.services import CHECKIN_STEP_SECONDS, checkin_token
+from training.services.lessons import CHECKIN_STEP_SECONDS, checkin_token
 from training.tests.conftest import member_of
 from training.tests.factories import LessonFactory
 
@@ -103,7 +103,7 @@ def test_scan_while_logged_out_checks_in_after_login(client, member, lesson_a):
 def test_secretary_marks_200_members_in_one_request_with_bulk_writes(
     client, secretary, branch_a, lesson_a, django_assert_max_num_queries
 ):
-    from training.services import audience_sync
+    from training.services.lessons import audience_sync
 
     MemberFactory.create_batch(200, branch=branch_a)
     audience_sync(lesson=lesson_a)

@@ -11,11 +11,7 @@ from branches.tests.factories import VenueFactory
 from members.models import Member
 from members.tests.factories import MemberFactory
 from training.models import AssignmentTarget, Attendance, LeaveRequest, Lesson, LessonHost
-from training.services import (
-    invitation_respond,
-    lesson_close,
-    lesson_save,
-)
+from training.services.lessons import invitation_respond, lesson_close, lesson_save
 from training.tests.conftest import member_of
 from training.tests.factories import LessonFactory, OutsideLecturerFactory
 
@@ -273,7 +269,7 @@ def test_materials_limits_and_download(client, secretary, member, outsider, less
 
 
 def test_material_size_limit(secretary, lesson_a, monkeypatch):
-    from training import services
+    from training.services import lessons as services
 
     monkeypatch.setattr(services, "MATERIAL_MAX_BYTES", 10)
     with pytest.raises(ValidationError) as exc:
@@ -302,7 +298,7 @@ def test_cancel_bumps_sequence(client, secretary, lesson_a):
 
 
 def test_committee_meeting_audience_is_the_committee(secretary, member, branch_a):
-    from training.services import audience_sync
+    from training.services.lessons import audience_sync
 
     meeting = LessonFactory(organiser=branch_a, kind="committee_meeting")
     audience_sync(lesson=meeting)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from members.tests.factories import MemberFactory
 from training.markdown import render_markdown
 from training.models import Assignment, AssignmentTarget, StudyNote, StudyNoteVersion
-from training.study_services import assignment_create, note_review, note_save, note_submit
+from training.services.study import assignment_create, note_review, note_save, note_submit
 from training.tests.conftest import member_of
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,7 @@ from members.models import Member
 from members.permissions import roles_for
 from members.tests.factories import MemberFactory, make_id_number
 from training.models import OnlineStudyRecord
-from training.online_import import (
+from training.services.online import (
     OnlineImportInvalid,
     online_hours_check,
     online_hours_import,

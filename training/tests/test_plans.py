@@ -10,16 +10,14 @@ from django.urls import reverse
 from branches.tests.factories import BranchFactory
 from core.models import AuditEntry
 from training.models import Lesson, LessonHost, MeetingRule, StudyPlan, StudyPlanItem, StudyRequirement
-from training.plans import (
+from training.rules import meeting_rules, study_requirement_for
+from training.selectors.plans import (
     branch_training_panel,
     meeting_compliance,
     meeting_compliance_for_branches,
-    meeting_rules_update,
-    plan_item_add,
     plan_vs_actual,
-    study_plan_get_or_create,
 )
-from training.rules import meeting_rules, study_requirement_for
+from training.services.plans import meeting_rules_update, plan_item_add, study_plan_get_or_create
 from training.tests.factories import LessonFactory, at
 
 pytestmark = pytest.mark.django_db

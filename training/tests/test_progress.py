@@ -14,14 +14,14 @@ from django.urls import reverse
 from members.models import Member
 from members.tests.factories import PASSWORD, MemberFactory, PostFactory
 from training.models import Assignment, AssignmentTarget, Lesson, OnlineStudyRecord, StudyNote
-from training.progress import (
+from training.rules import study_requirement_for
+from training.selectors.progress import (
     MonthHours,
     NoteCounts,
     branch_progress,
     branch_progress_summary,
     member_progress,
 )
-from training.rules import study_requirement_for
 from training.tests.conftest import member_of
 from training.tests.factories import AttendanceFactory, LessonFactory, at
 

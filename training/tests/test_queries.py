@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from members.tests.factories import MemberFactory
-from training.services import audience_sync
+from training.services.lessons import audience_sync
 from training.tests.factories import LessonFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,15 +6,15 @@ import time_machine
 from django.utils import timezone
 
 from members.models import Member, Notification
-from members.notifications import mark_read
+from members.services.notifications import mark_read
 from training.models import Assignment, AssignmentTarget, Attendance, Lesson
-from training.reminders import (
+from training.services.lessons import audience_sync
+from training.services.reminders import (
     absence_warnings_send,
     assignment_reminders_send,
     escalate_unread_lesson_reminders,
     lesson_reminders_send,
 )
-from training.services import audience_sync
 from training.tests.conftest import member_of
 from training.tests.factories import LessonFactory, at
 
@@ -103,7 +103,7 @@ def test_closing_a_lesson_enqueues_the_absence_check_only_on_commit(
 ):
     from django.db import transaction
 
-    from training.services import lesson_close
+    from training.services.lessons import lesson_close
 
     lesson = LessonFactory(organiser=branch_a, start=timezone.now() - datetime.timedelta(hours=1))
     audience_sync(lesson=lesson)

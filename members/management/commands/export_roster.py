@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import ngettext
 
 from members.models import Member
-from members.roster import roster_export
+from members.services.roster import roster_export
 
 
 class Command(BaseCommand):

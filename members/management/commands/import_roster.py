@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from members.roster import RosterInvalid, roster_import
+from members.services.roster import RosterInvalid, roster_import
 
 
 class Command(BaseCommand):

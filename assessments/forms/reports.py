@@ -1,0 +1,28 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from assessments.models import CheckupReport
+from branches.models import Branch
+
+
+class ReportForm(forms.Form):
+    period = forms.ChoiceField(label=_("Period"), choices=CheckupReport.Period.choices)
+    month = forms.DateField(
+        label=_("Month"),
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        help_text=_("For a quarter or a year, any month in it."),
+    )
+    branch = forms.ModelChoiceField(
+        label=_("Scope"),
+        queryset=Branch.objects.branches_only().active().order_by("sort_order", "code"),
+        required=False,
+        empty_label=_("Whole bureau"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault(
+                "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            )

@@ -1,0 +1,492 @@
+"""Figures for the leadership and branch dashboards, each from one aggregate query.
+
+Definitions (a year is a calendar year in Asia/Shanghai; see indicators.py
+for the member-level ones):
+
+- Members: assessed members (year-end assessment rows) of the branch.
+- Lessons held: held lessons the branch organised or co-hosted (accepted); the
+  bureau figure counts each lesson once however many branches hosted it.
+- Lessons planned: the items of the branch's annual study plan; plan
+  completion: items with at least one held lesson linked to them.
+- Attendance: attendance rows at held lessons, attributed to the branch the
+  member belonged to on the day of the lesson (a member transferred mid-year
+  counts in the old branch before the transfer and the new one after);
+  attended = present, late, or on leave with the make-up study done.
+- Hours, notes, scores and evaluation outcomes: from the stored year-end
+  assessment rows (recomputed on demand and nightly), attributed to the
+  member's branch at the end of the year — hours stay with the member.
+- Overdue rectification: items not rectified whose deadline has passed.
+
+A period (start and end dates, inclusive, in Asia/Shanghai, both in one
+year) narrows the figures that have a date of their own: lessons held,
+attendance, plan items (by the item's month), notes submitted and passed (by
+study date) and 三会一课 compliance (up to the period's end). Hours, members,
+scores and evaluation outcomes stay year-to-date: they come from the stored
+year-end assessment rows of the period's year. Notes in a period are counted
+from the notes themselves and attributed, like hours, through the member's
+assessment row of the year. With a period, notes reviewed (reviewed_at in the
+period) are counted too. A period covering the whole year gives exactly the
+year's figures. Overdue work is always as of *today*.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Avg, Count, F, IntegerField, Max, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, ExtractMonth, TruncDate
+from django.utils import timezone
+
+from assessments.models import BranchAssessment, RectificationItem, YearEndAssessment
+from assessments.services.indicators import attended_condition, held_attendance
+from branches.models import Branch
+from members.models import Member, Membership
+from training.models import AssignmentTarget, Lesson, LessonHost, StudyNote, StudyPlanItem
+from training.selectors.plans import meeting_compliance_for_branches
+
+EVALUATIONS = [value for value, _label in YearEndAssessment.Evaluation.choices]
+HOUR_BUCKETS = [
+    ("lt25", None, Decimal("0.25")),
+    ("lt50", Decimal("0.25"), Decimal("0.5")),
+    ("lt75", Decimal("0.5"), Decimal("0.75")),
+    ("lt100", Decimal("0.75"), Decimal("1")),
+    ("met", Decimal("1"), None),
+]
+
+
+Period = tuple[datetime.date, datetime.date]
+
+
+def _span(year: int, period: Period | None) -> Period | None:
+    """Return the validated *period*, or None when it is absent or covers the whole of *year*."""
+    if period is None:
+        return None
+    start, end = period
+    if start > end or start.year != year or end.year != year:
+        raise ValueError(f"A period must lie within {year} and end on or after its start: {start}–{end}.")
+    if (start, end) == (datetime.date(year, 1, 1), datetime.date(year, 12, 31)):
+        return None
+    return start, end
+
+
+def _local_bounds(span: Period) -> tuple[datetime.datetime, datetime.datetime]:
+    """Return [local midnight of the start, local midnight after the end)."""
+    tz = timezone.get_default_timezone()
+    start, end = span
+    return (
+        datetime.datetime.combine(start, datetime.time.min, tzinfo=tz),
+        datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz),
+    )
+
+
+def _ratio(part, whole) -> float | None:
+    return round(float(part) / float(whole), 4) if whole else None
+
+
+@dataclass
+class BranchRow:
+    branch: Branch
+    members: int = 0
+    lessons_held: int = 0
+    lessons_planned: int = 0
+    plan_done: int = 0
+    attendance_rows: int = 0
+    attended: int = 0
+    meets_hours: int = 0
+    total_hours: Decimal = Decimal("0")
+    notes_submitted: int = 0
+    notes_passed: int = 0
+    notes_reviewed: int = 0
+    avg_score: Decimal | None = None
+    evaluations: dict = field(default_factory=dict)
+    hour_buckets: dict = field(default_factory=dict)
+    compliance_ok: int = 0
+    compliance_rules: int = 0
+    overdue_items: int = 0
+    status: str = "draft"
+    computed_at: datetime.datetime | None = None
+
+    @property
+    def attendance_rate(self):
+        return _ratio(self.attended, self.attendance_rows)
+
+    @property
+    def meets_share(self):
+        return _ratio(self.meets_hours, self.members)
+
+    @property
+    def plan_completion(self):
+        return _ratio(self.plan_done, self.lessons_planned)
+
+    @property
+    def avg_hours(self):
+        return round(float(self.total_hours) / self.members, 1) if self.members else None
+
+
+def _held_lessons(year: int, span: Period | None = None):
+    lessons = Lesson.objects.filter(status="held", start__year=year)
+    if span is not None:
+        lessons = lessons.in_range(*_local_bounds(span))
+    return lessons
+
+
+def branch_rows(
+    year: int, *, branch_ids=None, today: datetime.date | None = None, period: Period | None = None
+) -> list[BranchRow]:
+    """Return one row of figures per branch (see the module docstring), in a fixed number of queries.
+
+    *period* (start, end), within *year*, narrows the dated figures; see the
+    module docstring.
+    """
+    today = today or timezone.localdate()
+    span = _span(year, period)
+    plan_months = Q() if span is None else Q(month__gte=span[0].month, month__lte=span[1].month)
+    overdue = (
+        RectificationItem.objects.filter(visit__branch=OuterRef("pk"), deadline__lt=today)
+        .exclude(status=RectificationItem.Status.DONE)
+        .order_by()
+        .values("visit__branch")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    planned = (
+        StudyPlanItem.objects.filter(plan_months, plan__branch=OuterRef("pk"), plan__year=year)
+        .order_by()
+        .values("plan__branch")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    plan_done = (
+        StudyPlanItem.objects.filter(plan_months, plan__branch=OuterRef("pk"), plan__year=year, lessons__status="held")
+        .order_by()
+        .values("plan__branch")
+        .annotate(n=Count("pk", distinct=True))
+        .values("n")
+    )
+    status = BranchAssessment.objects.filter(branch=OuterRef("pk"), year=year).values("status")[:1]
+    branches = (
+        Branch.objects.branches_only()
+        .active()
+        .annotate(
+            overdue_items=Coalesce(Subquery(overdue, output_field=IntegerField()), 0),
+            lessons_planned=Coalesce(Subquery(planned, output_field=IntegerField()), 0),
+            plan_done=Coalesce(Subquery(plan_done, output_field=IntegerField()), 0),
+            assessment_status=Subquery(status),
+        )
+        .order_by("sort_order", "code")
+    )
+    if branch_ids is not None:
+        branches = branches.filter(pk__in=branch_ids)
+    rows = {
+        b.pk: BranchRow(
+            branch=b,
+            overdue_items=b.overdue_items,
+            lessons_planned=b.lessons_planned,
+            plan_done=b.plan_done,
+            status=b.assessment_status or "draft",
+        )
+        for b in branches
+    }
+    ids = list(rows)
+    bucket_counts = {}
+    for name, low, high in HOUR_BUCKETS:
+        condition = Q()
+        if low is not None:
+            condition &= Q(total_hours__gte=F("required_hours") * low)
+        if high is not None:
+            condition &= Q(total_hours__lt=F("required_hours") * high)
+        bucket_counts[f"b_{name}"] = Count("pk", filter=condition)
+    assessments = (
+        YearEndAssessment.objects.filter(year=year, branch_id__in=ids)
+        .values("branch_id")
+        .annotate(
+            members=Count("pk"),
+            meets=Count("pk", filter=Q(total_hours__gte=F("required_hours"))),
+            hours=Sum("total_hours"),
+            notes_submitted=Sum("notes_submitted"),
+            notes_passed=Sum("notes_passed"),
+            avg_score=Avg("score"),
+            computed_at=Max("computed_at"),
+            **{f"e_{e or 'none'}": Count("pk", filter=Q(evaluation=e)) for e in [*EVALUATIONS, ""]},
+            **bucket_counts,
+        )
+        .order_by()
+    )
+    for a in assessments:
+        row = rows[a["branch_id"]]
+        row.members, row.meets_hours, row.total_hours = a["members"], a["meets"], a["hours"] or Decimal("0")
+        row.notes_submitted, row.notes_passed = a["notes_submitted"] or 0, a["notes_passed"] or 0
+        row.avg_score = a["avg_score"]
+        row.computed_at = a["computed_at"]
+        row.evaluations = {e or "none": a[f"e_{e or 'none'}"] for e in [*EVALUATIONS, ""]}
+        row.hour_buckets = {name: a[f"b_{name}"] for name, _low, _high in HOUR_BUCKETS}
+    if period is not None:
+        _count_notes(rows, year, span=span, period=period)
+    held = (
+        LessonHost.objects.filter(branch_id__in=ids, status="accepted", lesson__in=_held_lessons(year, span))
+        .values("branch_id")
+        .annotate(n=Count("lesson", distinct=True))
+        .order_by()
+    )
+    for h in held:
+        rows[h["branch_id"]].lessons_held = h["n"]
+    # For the whole bureau, filtering on the computed branch would evaluate the
+    # membership lookup a second time per row; rows of other branches are
+    # simply not picked up below.
+    for a in attendance_by_branch(year, branch_ids=ids if branch_ids is not None else None, period=span):
+        row = rows.get(a["at_branch"])
+        if row is not None:
+            row.attendance_rows, row.attended = a["rows"], a["attended"]
+    on = today if period is None else min(today, period[1])
+    for branch_id, compliance in meeting_compliance_for_branches(ids, year, on).items():
+        rows[branch_id].compliance_rules = len(compliance.rows)
+        rows[branch_id].compliance_ok = sum(1 for r in compliance.rows if r.ok)
+    return list(rows.values())
+
+
+def _count_notes(rows: dict, year: int, *, span: Period | None, period: Period) -> None:
+    """Set notes submitted and passed (by study date, in *span*) and reviewed (in *period*); one query.
+
+    Attributed through the member's stored assessment row of *year*, like
+    hours. Without *span* (the whole year) submitted and passed stay as the
+    stored rows have them.
+    """
+    year_branch = YearEndAssessment.objects.filter(member=OuterRef("member"), year=year).values("branch_id")[:1]
+    low, high = _local_bounds(period)
+    reviewed = Q(reviewed_at__gte=low, reviewed_at__lt=high)
+    wanted, aggregates = reviewed, {"reviewed": Count("pk", filter=reviewed)}
+    if span is not None:
+        dated = Q(study_date__gte=span[0], study_date__lte=span[1])
+        wanted |= dated
+        aggregates["submitted"] = Count("pk", filter=dated & Q(status__in=["submitted", "returned", "passed"]))
+        aggregates["passed"] = Count("pk", filter=dated & Q(status="passed"))
+    counts = (
+        StudyNote.objects.filter(wanted)
+        .annotate(year_branch=Subquery(year_branch))
+        .filter(year_branch__in=list(rows))
+        .values("year_branch")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    if span is not None:
+        for row in rows.values():
+            row.notes_submitted = row.notes_passed = 0
+    for c in counts:
+        row = rows[c["year_branch"]]
+        if span is not None:
+            row.notes_submitted, row.notes_passed = c["submitted"], c["passed"]
+        row.notes_reviewed = c["reviewed"]
+
+
+def attendance_by_branch(year: int, *, branch_ids=None, period: Period | None = None):
+    """Attendance rows and attended rows per branch the member belonged to on the lesson's day."""
+    at_branch = (
+        Membership.objects.filter(member=OuterRef("member"), start_on__lte=OuterRef("lesson_day"))
+        .filter(Q(end_on__isnull=True) | Q(end_on__gte=OuterRef("lesson_day")))
+        .order_by("-start_on")
+        .values("branch_id")[:1]
+    )
+    attendance = held_attendance(year)
+    span = _span(year, period)
+    if span is not None:
+        low, high = _local_bounds(span)
+        attendance = attendance.filter(lesson__start__gte=low, lesson__start__lt=high)
+    rows = attendance.annotate(lesson_day=TruncDate("lesson__start"), at_branch=Subquery(at_branch))
+    if branch_ids is not None:
+        rows = rows.filter(at_branch__in=branch_ids)
+    return (
+        rows.values("at_branch")
+        .annotate(rows=Count("pk"), attended=Count("pk", filter=attended_condition()))
+        .order_by()
+    )
+
+
+@dataclass
+class Month:
+    month: int
+    lessons: int = 0
+    rows: int = 0
+    attended: int = 0
+
+    @property
+    def attendance_rate(self):
+        return _ratio(self.attended, self.rows)
+
+
+def monthly_trend(year: int, *, branch_id: int | None = None, period: Period | None = None) -> list[Month]:
+    """Held lessons and attendance per month (two queries); with *period*, only its months and days."""
+    span = _span(year, period)
+    first, last = (1, 12) if span is None else (span[0].month, span[1].month)
+    months = {m: Month(m) for m in range(first, last + 1)}
+    lessons = _held_lessons(year, span)
+    if branch_id is not None:
+        lessons = lessons.filter(hosts__branch_id=branch_id, hosts__status="accepted")
+    for row in (
+        lessons.annotate(month=ExtractMonth("start")).values("month").annotate(n=Count("pk", distinct=True)).order_by()
+    ):
+        months[row["month"]].lessons = row["n"]
+    attendance = held_attendance(year)
+    if span is not None:
+        low, high = _local_bounds(span)
+        attendance = attendance.filter(lesson__start__gte=low, lesson__start__lt=high)
+    if branch_id is not None:
+        # A branch hosts a lesson at most once (unique lesson and branch), so
+        # this join never repeats a row and the counts need no DISTINCT.
+        attendance = attendance.filter(lesson__hosts__branch_id=branch_id, lesson__hosts__status="accepted")
+    for row in (
+        attendance.annotate(month=ExtractMonth("lesson__start"))
+        .values("month")
+        .annotate(rows=Count("pk"), attended=Count("pk", filter=attended_condition()))
+        .order_by()
+    ):
+        months[row["month"]].rows, months[row["month"]].attended = row["rows"], row["attended"]
+    return list(months.values())
+
+
+@dataclass
+class Dashboard:
+    year: int
+    rows: list[BranchRow]
+    months: list[Month]
+    lessons_held: int
+    period: Period | None = None
+
+    @property
+    def members(self) -> int:
+        return sum(r.members for r in self.rows)
+
+    @property
+    def lessons_planned(self) -> int:
+        return sum(r.lessons_planned for r in self.rows)
+
+    @property
+    def attendance_rate(self):
+        return _ratio(sum(r.attended for r in self.rows), sum(r.attendance_rows for r in self.rows))
+
+    @property
+    def meets_share(self):
+        return _ratio(sum(r.meets_hours for r in self.rows), self.members)
+
+    @property
+    def notes_submitted(self) -> int:
+        return sum(r.notes_submitted for r in self.rows)
+
+    @property
+    def notes_passed(self) -> int:
+        return sum(r.notes_passed for r in self.rows)
+
+    @property
+    def notes_reviewed(self) -> int:
+        return sum(r.notes_reviewed for r in self.rows)
+
+    @property
+    def overdue_items(self) -> int:
+        return sum(r.overdue_items for r in self.rows)
+
+    @property
+    def computed_at(self):
+        times = [r.computed_at for r in self.rows if r.computed_at]
+        return min(times) if times else None
+
+    def evaluation_distribution(self) -> dict[str, int]:
+        return {e: sum(r.evaluations.get(e, 0) for r in self.rows) for e in [*EVALUATIONS, "none"]}
+
+    def hour_distribution(self) -> dict[str, int]:
+        return {name: sum(r.hour_buckets.get(name, 0) for r in self.rows) for name, _l, _h in HOUR_BUCKETS}
+
+
+def dashboard(
+    year: int, *, branch_ids=None, today: datetime.date | None = None, period: Period | None = None
+) -> Dashboard:
+    """Return every figure of the dashboard for *year*, for all branches or the given ones.
+
+    *period* (start, end), within *year*, narrows the dated figures; see the
+    module docstring.
+    """
+    rows = branch_rows(year, branch_ids=branch_ids, today=today, period=period)
+    single = branch_ids[0] if branch_ids is not None and len(branch_ids) == 1 else None
+    months = monthly_trend(year, branch_id=single, period=period)
+    lessons_held = sum(m.lessons for m in months) if branch_ids is None or single else sum(r.lessons_held for r in rows)
+    return Dashboard(year=year, rows=rows, months=months, lessons_held=lessons_held, period=period)
+
+
+def member_rows(branch_id: int, year: int) -> list[YearEndAssessment]:
+    """Return the branch's year-end assessment rows with their members, best score first."""
+    return list(
+        YearEndAssessment.objects.filter(branch_id=branch_id, year=year)
+        .select_related("member")
+        .order_by("-score", "member__name_pinyin")
+    )
+
+
+def members_below_requirement(year: int, *, branch_ids=None) -> list[YearEndAssessment]:
+    """Return the stored assessment rows of *year* below the hour requirement, by branch, then fewest hours.
+
+    The same test as meets_hours and the hour bands: total < required.
+    """
+    rows = YearEndAssessment.objects.filter(year=year, total_hours__lt=F("required_hours"))
+    if branch_ids is not None:
+        rows = rows.filter(branch_id__in=branch_ids)
+    return list(
+        rows.select_related("member", "branch").order_by(
+            "branch__sort_order", "branch__code", "total_hours", "member__name_pinyin", "pk"
+        )
+    )
+
+
+def overdue_assignments_by_branch(*, today: datetime.date, branch_ids=None) -> dict[int, int]:
+    """Return branch id → open assignments of its active members due before *today*; one query.
+
+    The same count as training.progress (AssignmentCounts.overdue), summed
+    over the members of each branch.
+    """
+    targets = AssignmentTarget.objects.filter(
+        status=AssignmentTarget.Status.OPEN,
+        assignment__due_on__lt=today,
+        member__status__in=[Member.Status.FULL, Member.Status.PROBATIONARY],
+    )
+    if branch_ids is not None:
+        targets = targets.filter(member__branch_id__in=branch_ids)
+    return {
+        row["member__branch_id"]: row["n"]
+        for row in targets.values("member__branch_id").annotate(n=Count("pk")).order_by()
+    }
+
+
+def chart_data(data: Dashboard) -> dict:
+    """Return the series the dashboard charts draw, the same numbers as the tables beside them."""
+    from django.utils.translation import gettext as _
+
+    evaluation_labels = dict(YearEndAssessment.Evaluation.choices) | {"none": _("not yet evaluated")}
+    bucket_labels = {
+        "lt25": _("under 25%"),
+        "lt50": _("25–50%"),
+        "lt75": _("50–75%"),
+        "lt100": _("75–100%"),
+        "met": _("requirement met"),
+    }
+    return {
+        "months": [_("Month %(number)d") % {"number": m.month} for m in data.months],
+        "lessons": [m.lessons for m in data.months],
+        "attendance": [
+            round(m.attendance_rate * 100, 1) if m.attendance_rate is not None else None for m in data.months
+        ],
+        "hours_labels": [bucket_labels[k] for k in bucket_labels],
+        "hours_values": list(data.hour_distribution().values()),
+        "evaluation_labels": [str(evaluation_labels[k]) for k in data.evaluation_distribution()],
+        "evaluation_values": list(data.evaluation_distribution().values()),
+        "branches": [r.branch.name for r in data.rows],
+        "plan_completion": [
+            round(r.plan_completion * 100, 1) if r.plan_completion is not None else 0 for r in data.rows
+        ],
+        "compliance": [
+            round(r.compliance_ok / r.compliance_rules * 100, 1) if r.compliance_rules else 0 for r in data.rows
+        ],
+        "labels": {
+            "lessons": _("Lessons held"),
+            "attendance": _("Attendance rate (%)"),
+            "members": _("Members"),
+            "plan": _("Plan completion (%)"),
+            "compliance": _("三会一课 compliance (%)"),
+        },
+    }

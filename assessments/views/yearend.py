@@ -1,0 +1,319 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from assessments.exports.dashboard import dashboard_xlsx
+from assessments.forms.yearend import ReopenForm, SchemeForm, SelfSummaryForm
+from assessments.models import BranchAssessment, YearEndAssessment
+from assessments.permissions import get_assessed_branch, get_assessed_member
+from assessments.selectors import dashboards as dashboards
+from assessments.services.indicators import indicators_recompute, scheme_for
+from assessments.services.yearend import (
+    branch_assessment_for,
+    branch_confirm,
+    branch_reopen,
+    branch_submit,
+    branch_verdicts_save,
+    rule_violations,
+    scheme_update,
+    self_summary_save,
+)
+from core.models import AuditEntry
+from members.permissions import leadership_required, roles_for
+from training.forms.plans import StudyRequirementForm
+from training.rules import study_requirement_for
+from training.services.plans import study_requirement_update
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ORDERS = {
+    "name": lambda r: r.branch.sort_order,
+    "members": lambda r: -r.members,
+    "attendance": lambda r: -(r.attendance_rate or 0),
+    "hours": lambda r: -(r.avg_hours or 0),
+    "meets": lambda r: -(r.meets_share or 0),
+    "score": lambda r: -(r.avg_score or 0),
+    "plan": lambda r: -(r.plan_completion or 0),
+    "notes": lambda r: -r.notes_passed,
+}
+
+
+def _chart_context(data) -> dict:
+    charts = dashboards.chart_data(data)
+    return {
+        "charts": charts,
+        "hour_rows": list(zip(charts["hours_labels"], charts["hours_values"], strict=True)),
+        "evaluation_rows": list(zip(charts["evaluation_labels"], charts["evaluation_values"], strict=True)),
+    }
+
+
+def _year(request) -> int:
+    value = request.GET.get("year") or request.POST.get("year") or ""
+    if not value:
+        return timezone.localdate().year
+    if not value.isdigit() or not 2000 <= int(value) <= 2100:
+        raise Http404
+    return int(value)
+
+
+def dashboard_view(request):
+    """Leadership's bureau dashboard; others land on their branch's or their own."""
+    roles = roles_for(request.user)
+    year = _year(request)
+    if not roles.is_leadership:
+        if roles.committee_branch_ids:
+            branch_id = min(roles.committee_branch_ids)
+            return redirect(f"{reverse('assessments:branch_dashboard', args=[branch_id])}?year={year}")
+        if roles.member is not None:
+            return redirect("assessments:member_result", member_id=roles.member.pk, year=year)
+        raise PermissionDenied
+    branch = request.GET.get("branch", "")
+    if branch.isdigit():
+        return redirect(f"{reverse('assessments:branch_dashboard', args=[int(branch)])}?year={year}")
+    data = dashboards.dashboard(year)
+    order = request.GET.get("order", "score")
+    if order in ORDERS:
+        data.rows.sort(key=ORDERS[order])
+    return render(
+        request,
+        "assessments/dashboard.html",
+        {
+            "data": data,
+            "year": year,
+            "order": order,
+            "years": range(timezone.localdate().year, 2019, -1),
+            **_chart_context(data),
+        },
+    )
+
+
+def branch_dashboard(request, branch_id):
+    branch = get_assessed_branch(request, branch_id)
+    roles = roles_for(request.user)
+    year = _year(request)
+    data = dashboards.dashboard(year, branch_ids=[branch.pk])
+    state = BranchAssessment.objects.filter(branch=branch, year=year).first()
+    return render(
+        request,
+        "assessments/branch_dashboard.html",
+        {
+            "branch": branch,
+            "year": year,
+            "data": data,
+            "row": data.rows[0] if data.rows else None,
+            "members": dashboards.member_rows(branch.pk, year),
+            "state": state,
+            "can_write": branch.pk in roles.committee_branch_ids,
+            "reopen_form": ReopenForm(),
+            "years": range(timezone.localdate().year, 2019, -1),
+            **_chart_context(data),
+        },
+    )
+
+
+def member_result(request, member_id, year):
+    member = get_assessed_member(request, member_id)
+    roles = roles_for(request.user)
+    assessment = YearEndAssessment.objects.filter(member=member, year=year).select_related("branch").first()
+    state = BranchAssessment.objects.filter(branch_id=assessment.branch_id, year=year).first() if assessment else None
+    is_self = roles.member is not None and roles.member.pk == member.pk
+    editable = is_self and (state is None or state.status == BranchAssessment.Status.DRAFT)
+    return render(
+        request,
+        "assessments/member_result.html",
+        {
+            "member": member,
+            "year": year,
+            "a": assessment,
+            "scheme": scheme_for(year),
+            "state": state,
+            "summary_form": SelfSummaryForm(initial={"text": assessment.self_summary if assessment else ""}),
+            "can_edit_summary": editable,
+        },
+    )
+
+
+@require_POST
+def self_summary_view(request, member_id, year):
+    member = get_assessed_member(request, member_id)
+    roles = roles_for(request.user)
+    if roles.member is None or roles.member.pk != member.pk:
+        raise PermissionDenied
+    form = SelfSummaryForm(request.POST)
+    if form.is_valid():
+        try:
+            self_summary_save(member=member, year=year, text=form.cleaned_data["text"], actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Your self-summary was saved."))
+    else:
+        messages.error(request, _("Please write your self-summary."))
+    return redirect("assessments:member_result", member_id=member.pk, year=year)
+
+
+def verdicts_view(request, branch_id, year):
+    branch = get_assessed_branch(request, branch_id, write=request.method == "POST")
+    state = branch_assessment_for(branch.pk, year)
+    errors = []
+    if request.method == "POST":
+        verdicts = {}
+        for row in YearEndAssessment.objects.filter(branch=branch, year=year).values_list("member_id", flat=True):
+            evaluation = request.POST.get(f"evaluation_{row}", "")
+            rating = request.POST.get(f"rating_{row}", "").strip()
+            if rating and not rating.isdigit():
+                errors.append(_("A rating is a number from 0 to 100."))
+                break
+            verdicts[row] = (evaluation, int(rating) if rating else None)
+        if not errors:
+            try:
+                changed = branch_verdicts_save(branch_id=branch.pk, year=year, verdicts=verdicts, actor=request.user)
+            except ValidationError as exc:
+                errors = exc.messages
+            else:
+                messages.success(request, _("Saved: %(count)d members changed.") % {"count": changed})
+                if request.POST.get("action") == "submit":
+                    try:
+                        branch_submit(branch_id=branch.pk, year=year, actor=request.user)
+                    except ValidationError as exc:
+                        for message in exc.messages:
+                            messages.error(request, message)
+                    else:
+                        messages.success(request, _("The branch's results were submitted to leadership."))
+                return redirect("assessments:verdicts", branch_id=branch.pk, year=year)
+    rows = dashboards.member_rows(branch.pk, year)
+    if errors:
+        for row in rows:
+            row.evaluation = request.POST.get(f"evaluation_{row.member_id}", row.evaluation)
+            row.branch_rating = request.POST.get(f"rating_{row.member_id}", row.branch_rating)
+    return render(
+        request,
+        "assessments/verdicts.html",
+        {
+            "branch": branch,
+            "year": year,
+            "rows": rows,
+            "state": state,
+            "errors": errors,
+            "violations": rule_violations(branch.pk, year),
+            "evaluations": YearEndAssessment.Evaluation.choices,
+            "can_write": branch.pk in roles_for(request.user).committee_branch_ids and state.status == "draft",
+        },
+        status=400 if errors else 200,
+    )
+
+
+@require_POST
+def confirm_view(request, branch_id, year):
+    branch = get_assessed_branch(request, branch_id)
+    try:
+        branch_confirm(
+            branch_id=branch.pk, year=year, actor=request.user, is_leadership=roles_for(request.user).is_leadership
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The branch's results are confirmed and now read-only."))
+    return redirect(f"{reverse('assessments:branch_dashboard', args=[branch.pk])}?year={year}")
+
+
+@require_POST
+def reopen_view(request, branch_id, year):
+    branch = get_assessed_branch(request, branch_id)
+    form = ReopenForm(request.POST)
+    reason = form.data.get("reason", "")
+    try:
+        branch_reopen(
+            branch_id=branch.pk,
+            year=year,
+            reason=reason,
+            actor=request.user,
+            is_leadership=roles_for(request.user).is_leadership,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The branch's results were reopened."))
+    return redirect(f"{reverse('assessments:branch_dashboard', args=[branch.pk])}?year={year}")
+
+
+@leadership_required
+def history_view(request, branch_id, year):
+    branch = get_assessed_branch(request, branch_id)
+    ids = [str(pk) for pk in YearEndAssessment.objects.filter(branch=branch, year=year).values_list("pk", flat=True)]
+    state = BranchAssessment.objects.filter(branch=branch, year=year).first()
+    entries = AuditEntry.objects.select_related("actor").filter(
+        target_type="assessments.yearendassessment", target_id__in=ids
+    )
+    if state is not None:
+        entries = entries | AuditEntry.objects.select_related("actor").filter(
+            target_type="assessments.branchassessment", target_id=str(state.pk)
+        )
+    names = dict(YearEndAssessment.objects.filter(branch=branch, year=year).values_list("pk", "member__full_name"))
+    entries = list(entries.order_by("-at", "-pk")[:500])
+    for entry in entries:
+        entry.member_name = names.get(int(entry.target_id)) if entry.target_type.endswith("yearendassessment") else ""
+    return render(request, "assessments/history.html", {"branch": branch, "year": year, "entries": entries})
+
+
+@leadership_required
+def scheme_view(request, year):
+    scheme = scheme_for(year)
+    requirement = study_requirement_for(year)
+    scheme_form = SchemeForm(request.POST or None, instance=scheme, prefix="scheme")
+    requirement_form = StudyRequirementForm(request.POST or None, instance=requirement, prefix="req")
+    if request.method == "POST" and scheme_form.is_valid() and requirement_form.is_valid():
+        try:
+            scheme_update(scheme=scheme_for(year), data=scheme_form.cleaned_data, actor=request.user)
+            study_requirement_update(requirement=requirement, data=requirement_form.cleaned_data, actor=request.user)
+        except ValidationError as exc:
+            scheme_form.add_error(None, exc)
+        else:
+            messages.success(request, _("The %(year)d scheme was saved.") % {"year": year})
+            return redirect("assessments:scheme", year=year)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "assessments/scheme_form.html",
+        {
+            "year": year,
+            "scheme_form": scheme_form,
+            "requirement_form": requirement_form,
+        },
+        status=status,
+    )
+
+
+@require_POST
+@leadership_required
+def recompute_view(request):
+    year = _year(request)
+    count = indicators_recompute(year)
+    messages.success(request, _("Indicators recomputed for %(count)d members.") % {"count": count})
+    return redirect(f"{reverse('assessments:dashboard')}?year={year}")
+
+
+def export_view(request):
+    roles = roles_for(request.user)
+    year = _year(request)
+    branch = request.GET.get("branch", "")
+    if branch.isdigit():
+        branch_ids = [get_assessed_branch(request, int(branch)).pk]
+    elif roles.is_leadership:
+        branch_ids = None
+    else:
+        raise PermissionDenied
+    data = dashboards.dashboard(year, branch_ids=branch_ids)
+    members = dashboards.member_rows(branch_ids[0], year) if branch_ids else None
+    content = dashboard_xlsx(data, members=members)
+    return HttpResponse(
+        content,
+        content_type=XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="dashboard-{year}.xlsx"',
+        },
+    )
