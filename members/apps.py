@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,3 +9,11 @@ class MembersConfig(AppConfig):
 
     def ready(self):
         from members import middleware  # noqa: F401  (connects the login signal)
+        from members.models import Membership, Post
+        from members.services.figures import membership_or_post_changed
+
+        # Memberships and posts are also edited in the admin: the signals mark
+        # the figures stale whichever path changed them.
+        for model in (Membership, Post):
+            post_save.connect(membership_or_post_changed, sender=model, dispatch_uid=f"figures-{model.__name__}")
+            post_delete.connect(membership_or_post_changed, sender=model, dispatch_uid=f"figures-del-{model.__name__}")

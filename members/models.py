@@ -275,3 +275,35 @@ class DeliveryLog(models.Model):
 
     def __str__(self):
         return f"{self.notification_id} {self.channel}"
+
+
+class StaleFigures(models.Model):
+    """A year's figures that a change made stale: of one member, of one branch, or (neither) of everyone.
+
+    Every service that changes a record a figure depends on writes these in
+    its own transaction; the figures ledger (training.services.figures)
+    claims and deletes them when it recomputes. Repeated marks collapse into
+    one row, so a burst of changes is one recompute.
+    """
+
+    year = models.PositiveSmallIntegerField()
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    branch = models.ForeignKey("branches.Branch", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    marked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("stale figures")
+        verbose_name_plural = _("stale figures")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "member"], condition=Q(member__isnull=False), name="stale_member"),
+            models.UniqueConstraint(fields=["year", "branch"], condition=Q(branch__isnull=False), name="stale_branch"),
+            models.UniqueConstraint(
+                fields=["year"], condition=Q(member__isnull=True, branch__isnull=True), name="stale_everyone"
+            ),
+            models.CheckConstraint(
+                condition=Q(member__isnull=True) | Q(branch__isnull=True), name="stale_member_or_branch"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year}: {self.member_id or ''}/{self.branch_id or ''}"

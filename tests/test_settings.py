@@ -26,11 +26,17 @@ def test_site_defaults():
     assert [code for code, _name in settings.LANGUAGES] == ["zh-hans", "en"]
 
 
-def test_beat_recomputes_indicators_nightly_in_december_and_january():
-    entry = app.conf.beat_schedule["recompute-year-end-indicators"]
-    assert entry["task"] == "assessments.tasks.recompute_year_end_indicators"
-    schedule = entry["schedule"]
-    assert schedule.hour == {2} and schedule.minute == {0} and schedule.month_of_year == {12, 1}
+def test_beat_keeps_the_figures_ledger_fresh_and_reconciles_it_nightly():
+    refresh = app.conf.beat_schedule["refresh-figures"]
+    assert refresh["task"] == settings.FIGURES_REFRESH_TASK == "training.tasks.refresh_figures"
+    assert refresh["schedule"] == 60.0
+    new_day = app.conf.beat_schedule["recompute-current-year"]
+    assert new_day["task"] == "training.tasks.recompute_current_year"
+    assert new_day["schedule"].hour == {0} and new_day["schedule"].minute == {5}
+    reconcile = app.conf.beat_schedule["reconcile-figures"]
+    assert reconcile["task"] == "training.tasks.reconcile_figures"
+    assert reconcile["schedule"].hour == {2} and reconcile["schedule"].minute == {0}
+    assert len(reconcile["schedule"].month_of_year) == 12  # every night of the year
 
 
 # Tasks that may run twice without harm (they claim work or are idempotent) and
@@ -39,6 +45,9 @@ SAFE_TO_REDELIVER = {
     "members.tasks.deliver_notification",
     "assessments.tasks.recompute_year_end_indicators",
     "training.tasks.send_absence_warnings",
+    "training.tasks.refresh_figures",
+    "training.tasks.recompute_current_year",
+    "training.tasks.reconcile_figures",
 }
 
 

@@ -31,3 +31,33 @@ def send_absence_warnings(lesson_id: int) -> int:
     from training.services.reminders import absence_warnings_send
 
     return absence_warnings_send(lesson_id=lesson_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def refresh_figures() -> int:
+    """Recompute the figures the services marked stale; coalesces bursts, safe to run twice."""
+    from training.services.figures import figures_refresh
+
+    return figures_refresh()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def recompute_current_year() -> int:
+    """Beat, just after midnight: a new day moves this year's reference day, so recompute the year."""
+    from django.utils import timezone
+
+    from members.services.figures import mark_year_stale
+
+    mark_year_stale(timezone.localdate().year)
+    return 1
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def reconcile_figures() -> int:
+    """Beat, nightly: reconcile this year's and last year's figures, repair and report differences."""
+    from django.utils import timezone
+
+    from training.services.reconcile import reconcile_figures as reconcile
+
+    this_year = timezone.localdate().year
+    return sum(len(reconcile(year, fix=True, notify=True)) for year in (this_year - 1, this_year))

@@ -119,7 +119,7 @@ class YearEndAssessment(models.Model):
     # Indicators, recomputed in bulk from the records.
     lessons_total = models.PositiveIntegerField(_("lessons in the audience"), default=0)
     lessons_attended = models.PositiveIntegerField(_("lessons attended"), default=0)
-    attendance_rate = models.DecimalField(_("attendance rate"), max_digits=5, decimal_places=4, default=0)
+    attendance_rate = models.DecimalField(_("attendance rate"), max_digits=5, decimal_places=4, null=True)
     centralised_hours = models.DecimalField(_("centralised hours"), max_digits=6, decimal_places=1, default=0)
     self_study_hours = models.DecimalField(_("self-study hours"), max_digits=6, decimal_places=1, default=0)
     online_hours = models.DecimalField(_("online hours"), max_digits=6, decimal_places=1, default=0)

@@ -34,14 +34,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Avg, Count, F, IntegerField, Max, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce, ExtractMonth, TruncDate
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessments.models import BranchAssessment, RectificationItem, YearEndAssessment
-from assessments.services.indicators import attended_condition, held_attendance
 from branches.models import Branch
-from members.models import Member, Membership
-from training.models import AssignmentTarget, Lesson, LessonHost, StudyNote, StudyPlanItem
+from members.models import Member
+from training.models import AssignmentTarget, BranchMonthFigures, StudyPlanItem
 from training.selectors.plans import meeting_compliance_for_branches
 
 EVALUATIONS = [value for value, _label in YearEndAssessment.Evaluation.choices]
@@ -69,14 +68,9 @@ def _span(year: int, period: Period | None) -> Period | None:
     return start, end
 
 
-def _local_bounds(span: Period) -> tuple[datetime.datetime, datetime.datetime]:
-    """Return [local midnight of the start, local midnight after the end)."""
-    tz = timezone.get_default_timezone()
-    start, end = span
-    return (
-        datetime.datetime.combine(start, datetime.time.min, tzinfo=tz),
-        datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz),
-    )
+def _months(span: Period | None) -> list[int]:
+    """The months a period covers (reports use whole months); all twelve without one."""
+    return list(range(1, 13)) if span is None else list(range(span[0].month, span[1].month + 1))
 
 
 def _ratio(part, whole) -> float | None:
@@ -121,13 +115,6 @@ class BranchRow:
     @property
     def avg_hours(self):
         return round(float(self.total_hours) / self.members, 1) if self.members else None
-
-
-def _held_lessons(year: int, span: Period | None = None):
-    lessons = Lesson.objects.filter(status="held", start__year=year)
-    if span is not None:
-        lessons = lessons.in_range(*_local_bounds(span))
-    return lessons
 
 
 def branch_rows(
@@ -220,85 +207,30 @@ def branch_rows(
         row.computed_at = a["computed_at"]
         row.evaluations = {e or "none": a[f"e_{e or 'none'}"] for e in [*EVALUATIONS, ""]}
         row.hour_buckets = {name: a[f"b_{name}"] for name, _low, _high in HOUR_BUCKETS}
-    if period is not None:
-        _count_notes(rows, year, span=span, period=period)
-    held = (
-        LessonHost.objects.filter(branch_id__in=ids, status="accepted", lesson__in=_held_lessons(year, span))
+    months = _months(span)
+    for m in (
+        BranchMonthFigures.objects.filter(year=year, branch_id__in=ids, month__in=months)
         .values("branch_id")
-        .annotate(n=Count("lesson", distinct=True))
+        .annotate(
+            held=Sum("lessons_held"),
+            rows=Sum("attendance_rows"),
+            attended=Sum("attended"),
+            submitted=Sum("notes_submitted"),
+            passed=Sum("notes_passed"),
+            reviewed=Sum("notes_reviewed"),
+        )
         .order_by()
-    )
-    for h in held:
-        rows[h["branch_id"]].lessons_held = h["n"]
-    # For the whole bureau, filtering on the computed branch would evaluate the
-    # membership lookup a second time per row; rows of other branches are
-    # simply not picked up below.
-    for a in attendance_by_branch(year, branch_ids=ids if branch_ids is not None else None, period=span):
-        row = rows.get(a["at_branch"])
-        if row is not None:
-            row.attendance_rows, row.attended = a["rows"], a["attended"]
+    ):
+        row = rows[m["branch_id"]]
+        row.lessons_held, row.attendance_rows, row.attended = m["held"], m["rows"], m["attended"]
+        row.notes_reviewed = m["reviewed"]
+        if span is not None:
+            row.notes_submitted, row.notes_passed = m["submitted"], m["passed"]
     on = today if period is None else min(today, period[1])
     for branch_id, compliance in meeting_compliance_for_branches(ids, year, on).items():
         rows[branch_id].compliance_rules = len(compliance.rows)
         rows[branch_id].compliance_ok = sum(1 for r in compliance.rows if r.ok)
     return list(rows.values())
-
-
-def _count_notes(rows: dict, year: int, *, span: Period | None, period: Period) -> None:
-    """Set notes submitted and passed (by study date, in *span*) and reviewed (in *period*); one query.
-
-    Attributed through the member's stored assessment row of *year*, like
-    hours. Without *span* (the whole year) submitted and passed stay as the
-    stored rows have them.
-    """
-    year_branch = YearEndAssessment.objects.filter(member=OuterRef("member"), year=year).values("branch_id")[:1]
-    low, high = _local_bounds(period)
-    reviewed = Q(reviewed_at__gte=low, reviewed_at__lt=high)
-    wanted, aggregates = reviewed, {"reviewed": Count("pk", filter=reviewed)}
-    if span is not None:
-        dated = Q(study_date__gte=span[0], study_date__lte=span[1])
-        wanted |= dated
-        aggregates["submitted"] = Count("pk", filter=dated & Q(status__in=["submitted", "returned", "passed"]))
-        aggregates["passed"] = Count("pk", filter=dated & Q(status="passed"))
-    counts = (
-        StudyNote.objects.filter(wanted)
-        .annotate(year_branch=Subquery(year_branch))
-        .filter(year_branch__in=list(rows))
-        .values("year_branch")
-        .annotate(**aggregates)
-        .order_by()
-    )
-    if span is not None:
-        for row in rows.values():
-            row.notes_submitted = row.notes_passed = 0
-    for c in counts:
-        row = rows[c["year_branch"]]
-        if span is not None:
-            row.notes_submitted, row.notes_passed = c["submitted"], c["passed"]
-        row.notes_reviewed = c["reviewed"]
-
-
-def attendance_by_branch(year: int, *, branch_ids=None, period: Period | None = None):
-    """Attendance rows and attended rows per branch the member belonged to on the lesson's day."""
-    at_branch = (
-        Membership.objects.filter(member=OuterRef("member"), start_on__lte=OuterRef("lesson_day"))
-        .filter(Q(end_on__isnull=True) | Q(end_on__gte=OuterRef("lesson_day")))
-        .order_by("-start_on")
-        .values("branch_id")[:1]
-    )
-    attendance = held_attendance(year)
-    span = _span(year, period)
-    if span is not None:
-        low, high = _local_bounds(span)
-        attendance = attendance.filter(lesson__start__gte=low, lesson__start__lt=high)
-    rows = attendance.annotate(lesson_day=TruncDate("lesson__start"), at_branch=Subquery(at_branch))
-    if branch_ids is not None:
-        rows = rows.filter(at_branch__in=branch_ids)
-    return (
-        rows.values("at_branch")
-        .annotate(rows=Count("pk"), attended=Count("pk", filter=attended_condition()))
-        .order_by()
-    )
 
 
 @dataclass
@@ -314,32 +246,15 @@ class Month:
 
 
 def monthly_trend(year: int, *, branch_id: int | None = None, period: Period | None = None) -> list[Month]:
-    """Held lessons and attendance per month (two queries); with *period*, only its months and days."""
+    """Held lessons and attendance per month, from the ledger's month rows of the branch (None: the bureau); one query.
+
+    Attendance is attributed to the branch each member belonged to on the
+    lesson day, exactly as on the branch's cards.
+    """
     span = _span(year, period)
-    first, last = (1, 12) if span is None else (span[0].month, span[1].month)
-    months = {m: Month(m) for m in range(first, last + 1)}
-    lessons = _held_lessons(year, span)
-    if branch_id is not None:
-        lessons = lessons.filter(hosts__branch_id=branch_id, hosts__status="accepted")
-    for row in (
-        lessons.annotate(month=ExtractMonth("start")).values("month").annotate(n=Count("pk", distinct=True)).order_by()
-    ):
-        months[row["month"]].lessons = row["n"]
-    attendance = held_attendance(year)
-    if span is not None:
-        low, high = _local_bounds(span)
-        attendance = attendance.filter(lesson__start__gte=low, lesson__start__lt=high)
-    if branch_id is not None:
-        # A branch hosts a lesson at most once (unique lesson and branch), so
-        # this join never repeats a row and the counts need no DISTINCT.
-        attendance = attendance.filter(lesson__hosts__branch_id=branch_id, lesson__hosts__status="accepted")
-    for row in (
-        attendance.annotate(month=ExtractMonth("lesson__start"))
-        .values("month")
-        .annotate(rows=Count("pk"), attended=Count("pk", filter=attended_condition()))
-        .order_by()
-    ):
-        months[row["month"]].rows, months[row["month"]].attended = row["rows"], row["attended"]
+    months = {m: Month(m) for m in _months(span)}
+    for row in BranchMonthFigures.objects.filter(year=year, branch_id=branch_id, month__in=list(months)):
+        months[row.month] = Month(row.month, lessons=row.lessons_held, rows=row.attendance_rows, attended=row.attended)
     return list(months.values())
 
 

@@ -14,9 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments.models import AssessmentScheme, BranchAssessment, YearEndAssessment
-from assessments.services.indicators import indicators_recompute, scheme_for, score_for
+from assessments.services.indicators import scheme_for, score_for, yearend_sync
 from core.audit import audit_record, changes_between
 from members.models import Member
+from members.services.figures import mark_figures_stale
+from training.services.figures import figures_refresh
 
 SCHEME_FIELDS = (
     "required_self_study_hours",
@@ -52,6 +54,7 @@ def scheme_update(*, scheme: AssessmentScheme, data: dict, actor) -> bool:
         )
     scheme.full_clean()
     scheme.save()
+    yearend_sync(scheme.year)  # the scores follow the new weights at once
     audit_record(actor=actor, action="scheme.updated", target=scheme, payload=changes)
     return True
 
@@ -75,8 +78,11 @@ def self_summary_save(*, member: Member, year: int, text: str, actor) -> YearEnd
     """Save the member's self-summary (个人总结) until the branch submits its results."""
     assessment = YearEndAssessment.objects.filter(member=member, year=year).first()
     if assessment is None:
-        indicators_recompute(year, branch_ids=[member.branch_id])
-        assessment = YearEndAssessment.objects.get(member=member, year=year)
+        mark_figures_stale(years=[year], members=[member.pk])
+        figures_refresh()
+        assessment = YearEndAssessment.objects.filter(member=member, year=year).first()
+    if assessment is None:
+        raise ValidationError(_("You were not a member of a branch in %(year)s.") % {"year": year}, code="not_assessed")
     _ensure_open(assessment.branch_id, year)
     old = assessment.self_summary
     if old == text.strip():

@@ -219,6 +219,9 @@ CELERY_TASK_ROUTES = {
     "members.tasks.*": {"queue": "reminders"},
     "assessments.tasks.*": {"queue": "reports"},
 }
+# The figures ledger's recompute task, named here so that every app can queue it
+# (members and training mark figures stale; training owns the ledger).
+FIGURES_REFRESH_TASK = "training.tasks.refresh_figures"
 CELERY_BEAT_SCHEDULER = "config.beat:SingleBeatScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Every minute: hand due emails and SMS (and any a dead worker left) to a worker.
@@ -237,11 +240,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "training.tasks.escalate_lesson_reminders",
         "schedule": crontab(minute=0, hour=20),
     },
-    # Every night at 02:00 in December and January, while year-end results are being settled.
-    "recompute-year-end-indicators": {
-        "task": "assessments.tasks.recompute_year_end_indicators",
-        "schedule": crontab(minute=0, hour=2, month_of_year="12,1"),
-    },
+    # Every minute: recompute any figures a change marked stale whose own kick was lost.
+    "refresh-figures": {"task": "training.tasks.refresh_figures", "schedule": 60.0},
+    # Every day at 00:05: a new day moves the current year's reference day.
+    "recompute-current-year": {"task": "training.tasks.recompute_current_year", "schedule": crontab(minute=5, hour=0)},
+    # Every night at 02:00: recompute this year's and last year's figures from the raw records and repair differences.
+    "reconcile-figures": {"task": "training.tasks.reconcile_figures", "schedule": crontab(minute=0, hour=2)},
     # At 03:00 on the first day of every month: compile last month's checkup
     # reports for the bureau and every branch.
     "compile-monthly-reports": {

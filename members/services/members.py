@@ -4,10 +4,12 @@ import datetime
 
 from django.db import transaction
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from branches.models import Branch
 from core.audit import audit_record, changes_between
 from members.models import Member, Membership
+from members.services.figures import mark_figures_stale
 
 # Fields a roster row or the edit form may set; the account link and the
 # branch are changed only through their own services.
@@ -65,8 +67,24 @@ def member_update(*, member: Member, data: dict, actor) -> bool:
         setattr(member, name, data[name])
     member.full_clean()
     member.save()
+    if "status" in changes:
+        _status_changed(member)
     audit_record(actor=actor, action="member.updated", target=member, payload=changes)
     return True
+
+
+def _status_changed(member: Member) -> None:
+    """Close the open membership of a member who died or left the bureau today; mark their figures stale.
+
+    Closing it records the day they stopped belonging to the branch, which is
+    what every "member on the day" figure reads.
+    """
+    today = timezone.localdate()
+    if not member.is_active_member:
+        for period in Membership.objects.filter(member=member, end_on__isnull=True):
+            period.end_on = max(period.start_on, today)
+            period.save(update_fields=["end_on"])
+    mark_figures_stale(years=[today.year], members=[member.pk])
 
 
 @transaction.atomic

@@ -1,3 +1,4 @@
+from training.models.figures import BranchMonthFigures, MemberYearFigures
 from training.models.lessons import (
     MEETING_KINDS,
     Attendance,
@@ -26,6 +27,8 @@ from training.models.selfstudy import (
 )
 
 __all__ = [
+    "BranchMonthFigures",
+    "MemberYearFigures",
     "MEETING_KINDS",
     "Assignment",
     "AssignmentTarget",

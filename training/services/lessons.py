@@ -16,6 +16,7 @@ from branches.models import Venue
 from core.audit import audit_record
 from core.background import enqueue_on_commit
 from members.models import Member, Post
+from members.selectors.memberships import bureau_members_on, members_of
 from training.models import (
     Assignment,
     AssignmentTarget,
@@ -29,6 +30,7 @@ from training.models import (
     OutsideLecturer,
     Question,
 )
+from training.services.figures import mark_lesson_stale
 
 CHECKIN_STEP_SECONDS = 15
 # A code shown on the projector is accepted for its own 15 s and the two
@@ -121,24 +123,28 @@ def lesson_save(*, lesson: Lesson, co_host_ids=(), actor) -> Lesson:
     LessonHost.objects.bulk_create(new_hosts, ignore_conflicts=True)
     if lesson.status != Lesson.Status.DRAFT:
         audience_sync(lesson=lesson)
+    if not creating:
+        mark_lesson_stale(lesson)  # its time or credit hours may have moved
     audit_record(actor=actor, action="lesson.created" if creating else "lesson.updated", target=lesson)
     return lesson
 
 
 def lesson_audience(lesson: Lesson):
-    """Return the audience: active members of accepted host branches and named members.
+    """Return the audience: members of accepted host branches on the lesson day, and named members.
 
-    A branch committee meeting (支委会) is for the committee only.
+    Membership is taken on the lesson's day (members.selectors.memberships):
+    someone who joins after the lesson, or left before it, is not in its
+    audience. A branch committee meeting (支委会) is for the committee only.
     """
+    on = timezone.localdate(lesson.start)
     accepted = LessonHost.objects.filter(lesson=lesson, status=LessonHost.Status.ACCEPTED).values("branch_id")
     named = Lesson.extra_audience.through.objects.filter(lesson=lesson).values("member_id")
     if lesson.kind == Lesson.Kind.COMMITTEE_MEETING:
-        on = timezone.localdate(lesson.start)
         committee = Post.objects.current(on).committee().filter(branch_id__in=accepted).values("member_id")
-        by_branch = Q(pk__in=committee)
+        by_branch = Q(pk__in=committee) & Q(pk__in=members_of(accepted, on).values("pk"))
     else:
-        by_branch = Q(branch_id__in=accepted)
-    return Member.objects.active().filter(by_branch | Q(pk__in=named))
+        by_branch = Q(pk__in=members_of(accepted, on).values("pk"))
+    return bureau_members_on(on).filter(by_branch | Q(pk__in=named))
 
 
 def audience_sync(*, lesson: Lesson) -> int:
@@ -175,6 +181,7 @@ def lesson_cancel(*, lesson: Lesson, actor, reason: str = "") -> Lesson:
     lesson.refresh_from_db()
     if not updated:
         raise ValidationError(_("Only a lesson that has not been held can be cancelled."), code="not_cancellable")
+    mark_lesson_stale(lesson)
     audit_record(actor=actor, action="lesson.cancelled", target=lesson, payload={"reason": reason})
     return lesson
 
@@ -192,6 +199,10 @@ def lesson_close(*, lesson: Lesson, actor, now=None) -> dict[str, int]:
     if not updated:
         raise ValidationError(_("Only a published lesson can be closed."), code="not_closable")
     audience_sync(lesson=lesson)
+    # Rows made before the day for people who were no longer members on it are not the audience's.
+    Attendance.objects.filter(lesson=lesson, status=Attendance.Status.UNMARKED).exclude(
+        member__in=lesson_audience(lesson)
+    ).delete()
     absent = Attendance.objects.filter(lesson=lesson, status=Attendance.Status.UNMARKED).update(
         status=Attendance.Status.ABSENT
     )
@@ -218,6 +229,7 @@ def lesson_close(*, lesson: Lesson, actor, now=None) -> dict[str, int]:
             ignore_conflicts=True,
             batch_size=500,
         )
+    mark_lesson_stale(lesson)
     audit_record(actor=actor, action="lesson.closed", target=lesson, payload={"absent": absent})
     enqueue_on_commit("training.tasks.send_absence_warnings", lesson.pk)
     return {"absent": absent, "make_up": len(missed)}
@@ -245,6 +257,7 @@ def invitation_respond(*, host: LessonHost, accept: bool, reason: str, actor) ->
         Attendance.objects.filter(
             lesson=host.lesson, member__branch=host.branch, status=Attendance.Status.UNMARKED
         ).delete()
+    mark_lesson_stale(host.lesson)
     audit_record(
         actor=actor,
         action="lesson.invitation_answered",
@@ -301,6 +314,7 @@ def attendance_check_in(*, lesson: Lesson, member: Member, now=None) -> Attendan
             row.status = status
             row.checked_in_at = now
             row.save(update_fields=["status", "checked_in_at", "updated_at"])
+            mark_lesson_stale(lesson, member_ids=[member.pk])
     return row
 
 
@@ -342,6 +356,7 @@ def attendance_mark(*, lesson: Lesson, marks: dict[int, tuple[str, str]], actor)
         return result
     Attendance.objects.bulk_update(changed, ["status", "reason", "marked_by", "updated_at"], batch_size=500)
     if changed:
+        mark_lesson_stale(lesson, member_ids=[row.member_id for row in changed])
         audit_record(actor=actor, action="lesson.attendance_marked", target=lesson, payload={"rows": len(changed)})
     result.changed = len(changed)
     return result
@@ -383,6 +398,7 @@ def leave_request_decide(*, leave: LeaveRequest, approve: bool, actor) -> LeaveR
             row.status, row.reason, row.marked_by = Attendance.Status.LEAVE, leave.reason, actor
             row.save(update_fields=["status", "reason", "marked_by", "updated_at"])
     if updated:
+        mark_lesson_stale(leave.lesson, member_ids=[leave.member_id])
         audit_record(
             actor=actor,
             action="lesson.leave_decided",

@@ -27,6 +27,7 @@ from members.cells import cell_date, cell_text
 from members.identity import MOBILE_PHONE, normalise_id_number, parse_id_number
 from members.models import Member
 from members.permissions import roles_for
+from members.services.figures import mark_figures_stale
 from training.models import OnlineStudyRecord
 
 # Platforms name their columns differently; the first name found wins. The
@@ -428,6 +429,7 @@ def online_hours_import(file, *, filename: str, actor) -> dict[str, int]:
         if not records:
             return counts
         OnlineStudyRecord.objects.bulk_create(records, batch_size=500, ignore_conflicts=True)
+        mark_figures_stale(years={r.study_date.year for r in records}, members={r.member_id for r in records})
         first = records[0]
         target = OnlineStudyRecord.objects.get(member=first.member, study_date=first.study_date, course=first.course)
         audit_record(

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from branches.models import Branch
 from core.audit import audit_record, changes_between
+from members.services.figures import mark_year_stale
 from training.models import MeetingRule, StudyPlan, StudyPlanItem, StudyRequirement
 from training.selectors.plans import KIND_ORDER, sorted_rules
 
@@ -134,6 +135,7 @@ def study_requirement_update(*, requirement: StudyRequirement, data: dict, actor
         raise ValidationError({"half_day_hours": ValidationError(message, code="half_day_too_many")})
     requirement.full_clean()
     requirement.save()
+    mark_year_stale(requirement.year)
     audit_record(
         actor=actor,
         action="study_requirement.updated",

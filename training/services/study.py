@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from members.models import Member
+from members.services.figures import mark_figures_stale
 from training.models import (
     Assignment,
     AssignmentTarget,
@@ -62,6 +63,7 @@ def assignment_create(*, data: dict, branch, branch_ids, member_ids, actor) -> A
     AssignmentTarget.objects.bulk_create(
         [AssignmentTarget(assignment=assignment, member_id=pk) for pk in targets], batch_size=500
     )
+    mark_figures_stale(years=[assignment.due_on.year], members=list(targets))
     audit_record(
         actor=actor,
         action="assignment.created",
@@ -84,7 +86,8 @@ def note_save(*, note: StudyNote | None, member: Member, data: dict, actor) -> S
     """Create or update a note the member is still writing (a draft, or one returned for revision)."""
     if note is None:
         note = StudyNote(member=member)
-    elif not note.is_editable:
+    years = {note.study_date.year} if note.study_date else set()
+    if note.pk and not note.is_editable:
         raise ValidationError(_("A note waiting for review or passed can no longer be changed."), code="locked")
     for name in NOTE_FIELDS:
         if name in data:
@@ -92,6 +95,7 @@ def note_save(*, note: StudyNote | None, member: Member, data: dict, actor) -> S
     _check_assignment(member, note.assignment)
     note.full_clean()
     note.save()
+    mark_figures_stale(years=years | {note.study_date.year}, members=[member.pk])
     return note
 
 
@@ -164,6 +168,7 @@ def note_submit(*, note: StudyNote, actor, now=None) -> StudyNote:
     note.status = StudyNote.Status.SUBMITTED
     note.submitted_at = now
     note.save()
+    mark_figures_stale(years=[note.study_date.year], members=[note.member_id])
     audit_record(
         actor=actor,
         action="note.submitted",
@@ -195,10 +200,16 @@ def note_review(*, note: StudyNote, passed: bool, grade: str, comment: str, acto
     note.reviewed_at = now
     note.save()
     note.versions.filter(number=note.versions.count()).update(review_comment=comment)
+    years = {note.study_date.year, timezone.localtime(now).year}
     if passed and note.assignment_id:
         AssignmentTarget.objects.filter(
             assignment_id=note.assignment_id, member_id=note.member_id, status=AssignmentTarget.Status.OPEN
         ).update(status=AssignmentTarget.Status.DONE, completed_at=now)
+        # A make-up study done turns a leave into attendance at its lesson, in the lesson's year.
+        years.add(note.assignment.due_on.year)
+        if note.assignment.lesson_id:
+            years.add(timezone.localtime(note.assignment.lesson.start).year)
+    mark_figures_stale(years=years, members=[note.member_id])
     audit_record(
         actor=actor,
         action="note.passed" if passed else "note.returned",

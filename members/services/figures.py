@@ -1,0 +1,60 @@
+"""Marking figures stale: the one call every service makes when it changes what a figure counts.
+
+The marks are written in the caller's transaction, so they commit or roll
+back with the change itself; the recompute is queued once the transaction
+commits (by the task name in settings.FIGURES_REFRESH_TASK, which config
+wires to the figures ledger). A nightly reconciliation catches anything a
+mark missed.
+"""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.background import task_by_name
+from members.models import StaleFigures
+
+
+def _kick() -> None:
+    task_by_name(settings.FIGURES_REFRESH_TASK).delay()
+
+
+def _kick_once_on_commit() -> None:
+    # One recompute per transaction, however many marks it wrote.
+    if not any(entry[1] is _kick for entry in connection.run_on_commit):
+        transaction.on_commit(_kick)
+
+
+def mark_figures_stale(*, years: Iterable[int], members: Iterable[int] = (), branches: Iterable[int] = ()) -> None:
+    """Mark the figures of *members* and *branches* (ids) for each of *years* stale."""
+    years = sorted({int(year) for year in years if year})
+    member_ids = sorted({int(pk) for pk in members if pk})
+    branch_ids = sorted({int(pk) for pk in branches if pk})
+    if not years or not (member_ids or branch_ids):
+        return
+    now = timezone.now()
+    marks = [StaleFigures(year=y, member_id=m, marked_at=now) for y in years for m in member_ids]
+    marks += [StaleFigures(year=y, branch_id=b, marked_at=now) for y in years for b in branch_ids]
+    StaleFigures.objects.bulk_create(marks, ignore_conflicts=True, batch_size=1000)
+    _kick_once_on_commit()
+
+
+def mark_year_stale(year: int) -> None:
+    """Mark every figure of *year* stale (a rule or requirement changed)."""
+    StaleFigures.objects.bulk_create([StaleFigures(year=year)], ignore_conflicts=True)
+    _kick_once_on_commit()
+
+
+def years_since(day, *, today=None) -> range:
+    """The years from *day*'s to the current one: a change of branch or post on *day* moves them all."""
+    today = today or timezone.localdate()
+    return range(day.year, max(day.year, today.year) + 1)
+
+
+def membership_or_post_changed(sender, instance, **kwargs) -> None:
+    """Signal receiver: a membership or post (saved anywhere, the admin included) moves figures from its start on."""
+    mark_figures_stale(
+        years=years_since(instance.start_on), members=[instance.member_id], branches=[instance.branch_id]
+    )
