@@ -15,8 +15,9 @@ Definitions (the dashboards reuse these selectors, so each figure is exact):
   OnlineStudyRecord.hours with a study_date in the year.
 - Total: the three added.
 - Requirement: StudyRequirement.committee_hours for the year when the member
-  holds a current committee post (any of COMMITTEE_POST_KINDS, in any
-  branch) on *today*, the day of computing; otherwise member_hours.
+  holds a committee post (any of COMMITTEE_POST_KINDS, in any branch) on the
+  year's reference day (31 December, or today while the year runs);
+  otherwise member_hours. A past year uses that year's posts.
 - Behind: total < requirement. Progress: total / requirement, as a
   percentage; a requirement of 0 counts as met (100%).
 - Notes by status: counts of the member's notes in the year (by study_date)
@@ -27,34 +28,34 @@ Definitions (the dashboards reuse these selectors, so each figure is exact):
   counted by the local start date (lessons) or the study date (notes and
   online records). The year's figures are the sums of the months.
 
-*today* defaults to the current date in Asia/Shanghai. Each selector runs a
-fixed number of queries, whatever the number of members, lessons and notes;
-the first call for a year also creates that year's StudyRequirement.
+Every figure except the assignments (which depend on *today*) is read from
+the figures ledger (training.models.MemberYearFigures, written by
+training.services.figures from the same definitions); a branch's rows are
+the members it had on that year's reference day. *today* defaults to the
+current date in Asia/Shanghai. Each selector runs a fixed number of queries,
+whatever the number of members, lessons and notes.
 """
 
 import datetime
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Sum
-from django.db.models.functions import ExtractMonth
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches.models import Branch
 from members.models import Member, Post
-from training.models import AssignmentTarget, Attendance, Lesson, OnlineStudyRecord, StudyNote
+from training.models import AssignmentTarget, MemberYearFigures
 from training.rules import study_requirement_for
 
 BUREAU_TZ = ZoneInfo("Asia/Shanghai")
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 MONTHS = range(1, 13)
-COUNTED_ATTENDANCE = (Attendance.Status.PRESENT, Attendance.Status.LATE)
 ROLE_COMMITTEE = "committee"
 ROLE_MEMBER = "member"
 ORDERS = ("name", "total", "centralised", "self_study", "online", "progress")
@@ -112,6 +113,7 @@ class MemberProgress:
     months: tuple[MonthHours, ...]
     notes: NoteCounts = field(default_factory=NoteCounts)
     assignments: AssignmentCounts = field(default_factory=AssignmentCounts)
+    computed_at: datetime.datetime | None = None  # None: not counted yet
 
     @property
     def member_id(self) -> int:
@@ -208,71 +210,6 @@ def bureau_today() -> datetime.date:
     return timezone.localdate(timezone=BUREAU_TZ)
 
 
-def _hours_sum(column: str) -> Sum:
-    # Wider than the summed columns (4 or 5 digits), so a year's sum fits.
-    return Sum(column, output_field=DecimalField(max_digits=12, decimal_places=1))
-
-
-def _year_bounds(year: int) -> tuple[datetime.datetime, datetime.datetime]:
-    start = datetime.datetime(year, 1, 1, tzinfo=BUREAU_TZ)
-    return start, datetime.datetime(year + 1, 1, 1, tzinfo=BUREAU_TZ)
-
-
-def _hours_by_member_and_month(members: Q, year: int) -> dict[int, dict[int, dict[str, Decimal]]]:
-    """Return member id → month → {kind: hours}; three grouped queries."""
-    start, end = _year_bounds(year)
-    hours: dict[int, dict[int, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
-    centralised = (
-        Attendance.objects.filter(
-            members,
-            status__in=COUNTED_ATTENDANCE,
-            lesson__status=Lesson.Status.HELD,
-            lesson__start__gte=start,
-            lesson__start__lt=end,
-        )
-        .annotate(month=ExtractMonth("lesson__start", tzinfo=BUREAU_TZ))
-        .values("member_id", "month")
-        .annotate(hours=_hours_sum("lesson__credit_hours"))
-        .order_by()
-    )
-    self_study = (
-        StudyNote.objects.filter(members, status=StudyNote.Status.PASSED, study_date__year=year)
-        .annotate(month=ExtractMonth("study_date"))
-        .values("member_id", "month")
-        .annotate(hours=_hours_sum("hours"))
-        .order_by()
-    )
-    online = (
-        OnlineStudyRecord.objects.filter(members, study_date__year=year)
-        .annotate(month=ExtractMonth("study_date"))
-        .values("member_id", "month")
-        .annotate(hours=_hours_sum("hours"))
-        .order_by()
-    )
-    for kind, rows in (("centralised", centralised), ("self_study", self_study), ("online", online)):
-        for row in rows:
-            hours[row["member_id"]][row["month"]][kind] = row["hours"] or ZERO
-    return hours
-
-
-def _note_counts_by_member(members: Q, year: int) -> dict[int, NoteCounts]:
-    status = StudyNote.Status
-    rows = (
-        StudyNote.objects.filter(members, study_date__year=year)
-        .values("member_id")
-        .annotate(
-            draft=Count("pk", filter=Q(status=status.DRAFT)),
-            submitted=Count("pk", filter=Q(status=status.SUBMITTED)),
-            returned=Count("pk", filter=Q(status=status.RETURNED)),
-            passed=Count("pk", filter=Q(status=status.PASSED)),
-        )
-        .order_by()
-    )
-    return {
-        row["member_id"]: NoteCounts(row["draft"], row["submitted"], row["returned"], row["passed"]) for row in rows
-    }
-
-
 def _assignment_counts_by_member(members: Q, today: datetime.date) -> dict[int, AssignmentCounts]:
     is_open = Q(status=AssignmentTarget.Status.OPEN)
     rows = (
@@ -288,52 +225,56 @@ def _assignment_counts_by_member(members: Q, today: datetime.date) -> dict[int, 
     return {row["member_id"]: AssignmentCounts(row["due"], row["overdue"], row["done"]) for row in rows}
 
 
-def _progress_rows(
-    members: Sequence[Member], committee_ids: set[int], members_q: Q, year: int, today: datetime.date
-) -> list[MemberProgress]:
-    """Build one MemberProgress per member from grouped sums; six queries."""
+def _from_ledger(figures: MemberYearFigures, member: Member, today, assignments) -> MemberProgress:
+    months = tuple(
+        MonthHours(month, *(Decimal(value) for value in triple))
+        for month, triple in zip(MONTHS, figures.month_hours or [["0", "0", "0"]] * 12, strict=True)
+    )
+    return MemberProgress(
+        member=member,
+        year=figures.year,
+        today=today,
+        role=ROLE_COMMITTEE if figures.role == "committee" else ROLE_MEMBER,
+        requirement=figures.required_hours,
+        months=months,
+        notes=NoteCounts(figures.notes_draft, figures.notes_waiting, figures.notes_returned, figures.notes_passed),
+        assignments=assignments.get(member.pk, AssignmentCounts()),
+        computed_at=figures.computed_at,
+    )
+
+
+def _not_counted(member: Member, year: int, today, assignments) -> MemberProgress:
+    """A member with no ledger row for the year yet (just added, or the recompute is pending)."""
     requirement = study_requirement_for(year)
-    hours = _hours_by_member_and_month(members_q, year)
-    notes = _note_counts_by_member(members_q, year)
-    assignments = _assignment_counts_by_member(members_q, today)
-    rows = []
-    for member in members:
-        by_month = hours.get(member.pk, {})
-        is_committee = member.pk in committee_ids
-        rows.append(
-            MemberProgress(
-                member=member,
-                year=year,
-                today=today,
-                role=ROLE_COMMITTEE if is_committee else ROLE_MEMBER,
-                requirement=requirement.committee_hours if is_committee else requirement.member_hours,
-                months=tuple(MonthHours(month, **by_month.get(month, {})) for month in MONTHS),
-                notes=notes.get(member.pk, NoteCounts()),
-                assignments=assignments.get(member.pk, AssignmentCounts()),
-            )
-        )
-    return rows
-
-
-def _committee_post(on: datetime.date):
-    return Post.objects.current(on).committee()
+    is_committee = Post.objects.current(today).committee().filter(member=member).exists()
+    return MemberProgress(
+        member=member,
+        year=year,
+        today=today,
+        role=ROLE_COMMITTEE if is_committee else ROLE_MEMBER,
+        requirement=requirement.committee_hours if is_committee else requirement.member_hours,
+        months=tuple(MonthHours(month) for month in MONTHS),
+        assignments=assignments.get(member.pk, AssignmentCounts()),
+    )
 
 
 # --- selectors -------------------------------------------------------------
 
 
 def member_progress(member: Member, year: int, *, today: datetime.date | None = None) -> MemberProgress:
-    """Return *member*'s study hours for *year* against the requirement; seven queries."""
+    """Return *member*'s study hours for *year* against the requirement, from the ledger; two queries."""
     today = today or bureau_today()
-    committee_ids = {member.pk} if _committee_post(today).filter(member=member).exists() else set()
-    (row,) = _progress_rows([member], committee_ids, Q(member_id=member.pk), year, today)
-    return row
+    assignments = _assignment_counts_by_member(Q(member_id=member.pk), today)
+    figures = MemberYearFigures.objects.filter(member=member, year=year).first()
+    if figures is None:
+        return _not_counted(member, year, today, assignments)
+    return _from_ledger(figures, member, today, assignments)
 
 
 def branch_progress(
     branch: Branch, year: int, *, today: datetime.date | None = None, order: str = "name"
 ) -> list[MemberProgress]:
-    """Return a MemberProgress for every active member of *branch*; seven queries.
+    """Return a MemberProgress for every member *branch* had in *year* (on its reference day); two queries.
 
     *order* is one of ORDERS, ascending, or descending with a leading "-";
     ties keep the name order (pinyin, as the member list).
@@ -343,15 +284,13 @@ def branch_progress(
     if key not in ORDERS:
         raise ValueError(f"Unknown order: {order!r}")
     today = today or bureau_today()
-    members = list(
-        Member.objects.in_branch(branch)
-        .active()
-        .annotate(holds_committee_post=Exists(_committee_post(today).filter(member=OuterRef("pk"))))
-        .order_by("name_pinyin", "pk")
+    ledger = list(
+        MemberYearFigures.objects.filter(branch=branch, year=year)
+        .select_related("member")
+        .order_by("member__name_pinyin", "member_id")
     )
-    committee_ids = {m.pk for m in members if m.holds_committee_post}
-    members_q = Q(member__in=Member.objects.in_branch(branch).active().values("pk"))
-    rows = _progress_rows(members, committee_ids, members_q, year, today)
+    assignments = _assignment_counts_by_member(Q(member_id__in=[f.member_id for f in ledger]), today)
+    rows = [_from_ledger(figures, figures.member, today, assignments) for figures in ledger]
     if key == "name":
         return rows[::-1] if descending else rows
     value = attrgetter("progress_ratio" if key == "progress" else key)

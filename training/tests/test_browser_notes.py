@@ -7,9 +7,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from members.models import StaleFigures
 from members.tests.factories import PASSWORD
 from training.models import AssignmentTarget, StudyNote
 from training.services.study import assignment_create
+from training.tasks import refresh_figures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -90,6 +92,9 @@ def test_reflection_returned_revised_and_passed(browser, live_server, branch_a, 
     phone.goto(f"{base}/study/assignments/{assignment.pk}/")
     expect(phone.locator("#my-assignment-status")).to_contain_text("已完成")
     assert AssignmentTarget.objects.get(assignment=assignment, member__user=member).status == "done"
+    # The pass marked the member's figures stale; the worker's task counts them into the ledger.
+    assert StaleFigures.objects.filter(member__user=member).exists()
+    assert refresh_figures.apply().get() >= 1
     phone.goto(f"{base}/")
     expect(phone.locator("#my-progress-section [data-hours=self-study]")).to_have_text("2")
     for page in (phone, desk):
