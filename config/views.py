@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from members.permissions import roles_for
 from members.selectors.members import branch_list_with_counts
+from training.selectors.figures import figures_freshness
 from training.selectors.lessons import pending_invitations_for, upcoming_lessons_for_member
 from training.selectors.progress import member_progress
 
@@ -17,6 +18,7 @@ def home(request):
     if roles.member is not None:
         context["upcoming"] = upcoming_lessons_for_member(roles.member, now=timezone.now())
         context["progress"] = member_progress(roles.member, context["year"])
+        context["freshness"] = figures_freshness(context["year"])
     if roles.is_leadership:
         context["all_branches"] = list(
             branch_list_with_counts(request.user).filter(kind__in=["branch", "general_branch"])

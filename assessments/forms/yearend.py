@@ -20,6 +20,12 @@ class SchemeForm(forms.ModelForm):
     class Meta:
         model = AssessmentScheme
         fields = _SCHEME_FIELDS
+        help_texts = {
+            "weight_attendance": _(
+                "Points for the attendance rate. A member who had no lesson to attend in the year has no "
+                "attendance rate and gets 0 of these points, so a branch gains nothing by holding no lessons."
+            ),
+        }
 
     def clean(self):
         cleaned = super().clean()

@@ -1,32 +1,29 @@
-"""Figures for the leadership and branch dashboards, each from one aggregate query.
+"""Figures for the leadership and branch dashboards, read from the figures ledger.
 
-Definitions (a year is a calendar year in Asia/Shanghai; see indicators.py
-for the member-level ones):
+Every figure here is stored by training.services.figures (the definitions
+are in its docstring) or is a verdict of the year-end assessment; this
+module only groups and narrows them. In short (a year is a calendar year in
+Asia/Shanghai):
 
-- Members: assessed members (year-end assessment rows) of the branch.
-- Lessons held: held lessons the branch organised or co-hosted (accepted); the
-  bureau figure counts each lesson once however many branches hosted it.
-- Lessons planned: the items of the branch's annual study plan; plan
-  completion: items with at least one held lesson linked to them.
-- Attendance: attendance rows at held lessons, attributed to the branch the
-  member belonged to on the day of the lesson (a member transferred mid-year
-  counts in the old branch before the transfer and the new one after);
-  attended = present, late, or on leave with the make-up study done.
-- Hours, notes, scores and evaluation outcomes: from the stored year-end
-  assessment rows (recomputed on demand and nightly), attributed to the
-  member's branch at the end of the year — hours stay with the member.
-- Overdue rectification: items not rectified whose deadline has passed.
+- Members, hours, the hour bands, notes of the year, scores and evaluation
+  outcomes: the year-end rows, which follow the ledger's member rows (the
+  members on the year's reference day, in their branch on that day — hours
+  stay with the member).
+- Lessons held, attendance rows and attended, notes by month and notes
+  reviewed: the ledger's month rows; attendance is attributed to the branch
+  the member belonged to on the lesson day, the same on the cards and in the
+  monthly trend; the bureau counts a joint lesson once.
+- A rate with nothing to count (no attendance rows, no members) is None,
+  shown as "—" and left out of averages.
+- Lessons planned and plan completion: the branch's annual study plan;
+  三会一课 compliance: training.selectors.plans; overdue rectification:
+  items not rectified whose deadline has passed, as of *today*.
 
-A period (start and end dates, inclusive, in Asia/Shanghai, both in one
-year) narrows the figures that have a date of their own: lessons held,
-attendance, plan items (by the item's month), notes submitted and passed (by
-study date) and 三会一课 compliance (up to the period's end). Hours, members,
-scores and evaluation outcomes stay year-to-date: they come from the stored
-year-end assessment rows of the period's year. Notes in a period are counted
-from the notes themselves and attributed, like hours, through the member's
-assessment row of the year. With a period, notes reviewed (reviewed_at in the
-period) are counted too. A period covering the whole year gives exactly the
-year's figures. Overdue work is always as of *today*.
+A period (whole months within one year, as checkup reports use) narrows the
+month rows: lessons held, attendance, notes submitted and passed (by study
+date) and reviewed, plan items (by month) and compliance (up to the
+period's end). Members, hours, scores and outcomes stay year-to-date. A
+period covering the whole year gives exactly the year's figures.
 """
 
 import datetime
@@ -41,6 +38,7 @@ from assessments.models import BranchAssessment, RectificationItem, YearEndAsses
 from branches.models import Branch
 from members.models import Member
 from training.models import AssignmentTarget, BranchMonthFigures, StudyPlanItem
+from training.selectors.figures import Freshness, figures_freshness
 from training.selectors.plans import meeting_compliance_for_branches
 
 EVALUATIONS = [value for value, _label in YearEndAssessment.Evaluation.choices]
@@ -265,6 +263,7 @@ class Dashboard:
     months: list[Month]
     lessons_held: int
     period: Period | None = None
+    freshness: Freshness | None = None
 
     @property
     def members(self) -> int:
@@ -322,7 +321,14 @@ def dashboard(
     single = branch_ids[0] if branch_ids is not None and len(branch_ids) == 1 else None
     months = monthly_trend(year, branch_id=single, period=period)
     lessons_held = sum(m.lessons for m in months) if branch_ids is None or single else sum(r.lessons_held for r in rows)
-    return Dashboard(year=year, rows=rows, months=months, lessons_held=lessons_held, period=period)
+    return Dashboard(
+        year=year,
+        rows=rows,
+        months=months,
+        lessons_held=lessons_held,
+        period=period,
+        freshness=figures_freshness(year),
+    )
 
 
 def member_rows(branch_id: int, year: int) -> list[YearEndAssessment]:

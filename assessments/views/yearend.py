@@ -27,6 +27,7 @@ from core.models import AuditEntry
 from members.permissions import leadership_required, roles_for
 from training.forms.plans import StudyRequirementForm
 from training.rules import study_requirement_for
+from training.selectors.figures import figures_freshness
 from training.services.plans import study_requirement_update
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -130,6 +131,7 @@ def member_result(request, member_id, year):
             "year": year,
             "a": assessment,
             "scheme": scheme_for(year),
+            "freshness": figures_freshness(year),
             "state": state,
             "summary_form": SelfSummaryForm(initial={"text": assessment.self_summary if assessment else ""}),
             "can_edit_summary": editable,

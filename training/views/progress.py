@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from members.permissions import get_branch_for_user, roles_for
+from training.selectors.figures import figures_freshness
 from training.selectors.progress import ORDERS, branch_progress, branch_progress_summary, bureau_today, member_progress
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -69,7 +70,12 @@ def my_progress(request):
         raise Http404
     today = bureau_today()
     year, _order = _query(request, default_year=today.year)
-    context = {"progress": member_progress(roles.member, year, today=today), "year": year, **_year_links(year)}
+    context = {
+        "progress": member_progress(roles.member, year, today=today),
+        "freshness": figures_freshness(year),
+        "year": year,
+        **_year_links(year),
+    }
     return render(request, "training/my_progress.html", context)
 
 
@@ -90,6 +96,7 @@ def branch_progress_view(request, branch_id):
         "columns": _columns(order),
         "rows": rows,
         "summary": branch_progress_summary(rows),
+        "freshness": figures_freshness(year),
         **_year_links(year),
     }
     return render(request, "training/branch_progress.html", context)
