@@ -71,44 +71,52 @@ WHERE y.year = %(year)s
 GROUP BY y.branch_id
 """
 
-HELD_PER_BRANCH = """
-SELECT h.branch_id, count(DISTINCT l.id)
-FROM training_lessonhost h
-JOIN training_lesson l ON l.id = h.lesson_id
-JOIN branches_branch b ON b.id = h.branch_id AND b.kind IN ('branch', 'general_branch') AND b.is_active
-WHERE h.status = 'accepted' AND l.status = 'held' AND l.start >= %(low)s AND l.start < %(high)s
-GROUP BY h.branch_id
+# The branch figures the dashboard reads from the ledger's month rows.
+LEDGER_PER_BRANCH = """
+SELECT f.branch_id, sum(f.lessons_held), sum(f.attendance_rows), sum(f.attended), sum(f.notes_reviewed)
+FROM training_branchmonthfigures f
+JOIN branches_branch b ON b.id = f.branch_id AND b.kind IN ('branch', 'general_branch') AND b.is_active
+WHERE f.year = %(year)s
+GROUP BY f.branch_id
 """
 
-# The branch a member belonged to on the lesson's day (Asia/Shanghai).
-ATTENDANCE_PER_BRANCH = f"""
-SELECT at.branch_id, count(*), count(*) FILTER (WHERE {ATTENDED})
-FROM training_attendance a
-JOIN training_lesson l ON l.id = a.lesson_id
-CROSS JOIN LATERAL (
-    SELECT m.branch_id FROM members_membership m
+LEDGER_BUREAU_MONTHS = """
+SELECT f.month, f.lessons_held, f.attendance_rows, f.attended
+FROM training_branchmonthfigures f
+WHERE f.year = %(year)s AND f.branch_id IS NULL
+"""
+
+FRESHNESS = """
+SELECT (SELECT max(computed_at) FROM training_branchmonthfigures WHERE year = %(year)s AND branch_id IS NULL),
+       EXISTS (SELECT 1 FROM members_stalefigures WHERE year = %(year)s)
+"""
+
+# The branch a member belonged to on the lesson's day (Asia/Shanghai), as members.selectors.memberships has it.
+ON_THE_DAY = """
+    SELECT m.branch_id FROM members_membership m JOIN members_member mb ON mb.id = m.member_id
     WHERE m.member_id = a.member_id AND m.start_on <= (l.start AT TIME ZONE %(tz)s)::date
       AND (m.end_on IS NULL OR m.end_on >= (l.start AT TIME ZONE %(tz)s)::date)
-    ORDER BY m.start_on DESC LIMIT 1
-) at
-JOIN branches_branch b ON b.id = at.branch_id AND b.kind IN ('branch', 'general_branch') AND b.is_active
-WHERE l.status = 'held' AND l.start >= %(low)s AND l.start < %(high)s
-GROUP BY at.branch_id
+      AND NOT (m.end_on IS NULL AND mb.status NOT IN ('full', 'probationary'))
+    ORDER BY m.start_on DESC, m.id DESC LIMIT 1
 """
 
-MONTHLY_LESSONS = """
-SELECT extract(month FROM l.start AT TIME ZONE %(tz)s)::int, count(*)
-FROM training_lesson l
-WHERE l.status = 'held' AND l.start >= %(low)s AND l.start < %(high)s
-GROUP BY 1
-"""
-
-MONTHLY_ATTENDANCE = f"""
-SELECT extract(month FROM l.start AT TIME ZONE %(tz)s)::int, count(*), count(*) FILTER (WHERE {ATTENDED})
+# Attendance per branch on the lesson day and month: what reconciliation recounts.
+ATTENDANCE_PER_BRANCH_MONTH = f"""
+SELECT at.branch_id, extract(month FROM l.start AT TIME ZONE %(tz)s)::int, count(*),
+       count(*) FILTER (WHERE {ATTENDED})
 FROM training_attendance a
 JOIN training_lesson l ON l.id = a.lesson_id
+CROSS JOIN LATERAL ({ON_THE_DAY}) at
 WHERE l.status = 'held' AND l.start >= %(low)s AND l.start < %(high)s
-GROUP BY 1
+GROUP BY 1, 2
+"""
+
+HELD_PER_BRANCH_MONTH = """
+SELECT h.branch_id, extract(month FROM l.start AT TIME ZONE %(tz)s)::int, count(DISTINCT l.id)
+FROM training_lessonhost h
+JOIN training_lesson l ON l.id = h.lesson_id
+WHERE (h.is_organiser OR h.status = 'accepted') AND l.status = 'held' AND l.start >= %(low)s AND l.start < %(high)s
+GROUP BY 1, 2
 """
 
 COMPLIANCE = """
@@ -125,11 +133,10 @@ GROUP BY 1, 2, 3
 DASHBOARD_STATEMENTS = [
     ("branches", BRANCHES),
     ("stored", STORED),
-    ("held", HELD_PER_BRANCH),
-    ("attendance", ATTENDANCE_PER_BRANCH),
-    ("monthly_lessons", MONTHLY_LESSONS),
-    ("monthly_attendance", MONTHLY_ATTENDANCE),
+    ("ledger", LEDGER_PER_BRANCH),
+    ("bureau_months", LEDGER_BUREAU_MONTHS),
     ("compliance", COMPLIANCE),
+    ("freshness", FRESHNESS),
 ]
 
 
@@ -164,10 +171,11 @@ def dashboard_key_figures_raw(raw: dict[str, list[tuple]]) -> dict:
     """Reduce the floor's rows to the figures compared with assessments.dashboards.dashboard()."""
     branches = {row[0]: row for row in raw["branches"]}
     stored = {row[0]: row for row in raw["stored"]}
-    held = dict(raw["held"])
-    attendance = {row[0]: row[1:] for row in raw["attendance"]}
-    lessons = dict(raw["monthly_lessons"])
-    monthly = {row[0]: row[1:] for row in raw["monthly_attendance"]}
+    ledger = {row[0]: row[1:] for row in raw["ledger"]}
+    held = {pk: row[0] for pk, row in ledger.items()}
+    attendance = {pk: (row[1], row[2]) for pk, row in ledger.items()}
+    lessons = {row[0]: row[1] for row in raw["bureau_months"]}
+    monthly = {row[0]: (row[2], row[3]) for row in raw["bureau_months"]}
     return {
         "branches": [
             (
@@ -204,29 +212,18 @@ def dashboard_key_figures(data) -> dict:
 
 # Every assessed member's indicators in one statement (see indicators.py).
 INDICATORS = f"""
-WITH population AS (
-    SELECT mb.id, (
-        SELECT m.branch_id FROM members_membership m
-        WHERE m.member_id = mb.id AND m.start_on <= %(last)s AND (m.end_on IS NULL OR m.end_on >= %(first)s)
-          AND m.start_on <= %(on)s
-        ORDER BY m.start_on DESC, m.id DESC LIMIT 1
-    ) AS branch_id
-    FROM members_member mb
-    WHERE mb.status IN %(active)s AND EXISTS (
-        SELECT 1 FROM members_membership m
-        WHERE m.member_id = mb.id AND m.start_on <= %(last)s AND (m.end_on IS NULL OR m.end_on >= %(first)s)
-    )
-),
-assessed AS (
-    SELECT * FROM population WHERE branch_id IS NULL OR branch_id NOT IN (
-        SELECT branch_id FROM assessments_branchassessment WHERE year = %(year)s AND status = 'confirmed'
-    )
+WITH assessed AS (
+    SELECT DISTINCT ON (m.member_id) m.member_id AS id, m.branch_id
+    FROM members_membership m JOIN members_member mb ON mb.id = m.member_id
+    WHERE m.start_on <= %(on)s AND (m.end_on IS NULL OR m.end_on >= %(on)s)
+      AND NOT (m.end_on IS NULL AND mb.status NOT IN %(active)s)
+    ORDER BY m.member_id, m.start_on DESC, m.id DESC
 ),
 attendance AS (
     SELECT a.member_id, count(*) AS total, count(*) FILTER (WHERE {ATTENDED}) AS attended,
            coalesce(sum(l.credit_hours) FILTER (WHERE a.status IN ('present', 'late')), 0) AS hours
     FROM training_attendance a JOIN training_lesson l ON l.id = a.lesson_id
-    WHERE l.status = 'held' AND l.start >= %(low)s AND l.start < %(high)s
+    WHERE l.status = 'held' AND l.start >= %(low)s AND l.start < %(high)s AND EXISTS ({ON_THE_DAY})
     GROUP BY a.member_id
 ),
 notes AS (
@@ -310,3 +307,14 @@ def indicator_totals_raw(rows: list[tuple]) -> dict:
     for i, name in enumerate(names, start=3):
         totals[name] = sum(Decimal(r[i]) for r in rows)
     return totals
+
+
+def reconcile_raw(year: int, on: datetime.date) -> dict:
+    """The plain aggregate SQL that recounts what reconciliation recounts: member totals and month rows."""
+    params = dashboard_params(year, on)
+    result = {"members": indicators_raw(year, on)}
+    with connection.cursor() as cursor:
+        for name, sql in (("attendance", ATTENDANCE_PER_BRANCH_MONTH), ("held", HELD_PER_BRANCH_MONTH)):
+            cursor.execute(sql, params)
+            result[name] = cursor.fetchall()
+    return result
