@@ -215,19 +215,29 @@ def sorted_rules(rules: Iterable[MeetingRule]) -> list[MeetingRule]:
     return sorted(rules, key=lambda r: (PERIOD_ORDER.get(r.period, 9), KIND_ORDER.get(r.kind, 99), r.kind))
 
 
-def _rule_compliance(rule: MeetingRule, by_month: dict[int, int], months: int) -> RuleCompliance:
+def _labels(rules: Iterable[MeetingRule]) -> dict:
+    """The period and kind labels, translated once per call rather than once per branch and month."""
+    return {
+        "month": {m: _("Month %(number)d") % {"number": m} for m in range(1, 13)},
+        "quarter": {q: _("Quarter %(number)d") % {"number": q} for q in range(1, 5)},
+        "year": _("Whole year"),
+        "kind": {rule.kind: _kind_label(rule.kind) for rule in rules},
+        "period": {rule.period: rule.get_period_display() for rule in rules},
+    }
+
+
+def _rule_compliance(rule: MeetingRule, by_month: dict[int, int], months: int, labels: dict) -> RuleCompliance:
     """Build one rule's row from held counts per month for the elapsed *months*."""
     quarters = (months + 2) // 3
     if rule.period == MeetingRule.Period.MONTH:
         periods = [
-            PeriodCount(m, _("Month %(number)d") % {"number": m}, 1, rule.times, by_month.get(m, 0))
-            for m in range(1, months + 1)
+            PeriodCount(m, labels["month"][m], 1, rule.times, by_month.get(m, 0)) for m in range(1, months + 1)
         ]
     elif rule.period == MeetingRule.Period.QUARTER:
         periods = [
             PeriodCount(
                 q,
-                _("Quarter %(number)d") % {"number": q},
+                labels["quarter"][q],
                 3,
                 rule.times,
                 sum(by_month.get(m, 0) for m in range(3 * q - 2, 3 * q + 1)),
@@ -235,12 +245,12 @@ def _rule_compliance(rule: MeetingRule, by_month: dict[int, int], months: int) -
             for q in range(1, quarters + 1)
         ]
     else:
-        periods = [PeriodCount(1, _("Whole year"), 12, rule.times, sum(by_month.values()))] if months else []
+        periods = [PeriodCount(1, labels["year"], 12, rule.times, sum(by_month.values()))] if months else []
     return RuleCompliance(
         kind=rule.kind,
-        kind_label=_kind_label(rule.kind),
+        kind_label=labels["kind"][rule.kind],
         period=rule.period,
-        period_label=rule.get_period_display(),
+        period_label=labels["period"][rule.period],
         times=rule.times,
         required=rule.times * len(periods),
         held=sum(by_month.values()),
@@ -287,6 +297,7 @@ def meeting_compliance_for_branches(
         )
         for row in rows:
             counts[row["branch_id"]][row["lesson__kind"]][row["month"]] = row["n"]
+    labels = _labels(rules)
     return {
         branch_id: MeetingCompliance(
             branch_id=branch_id,
@@ -294,7 +305,7 @@ def meeting_compliance_for_branches(
             on=on,
             months_elapsed=months,
             quarters_elapsed=(months + 2) // 3,
-            rows=[_rule_compliance(rule, counts[branch_id][rule.kind], months) for rule in rules],
+            rows=[_rule_compliance(rule, counts[branch_id][rule.kind], months, labels) for rule in rules],
         )
         for branch_id in branch_ids
     }

@@ -51,7 +51,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from members.models import Membership, Post, StaleFigures
-from members.selectors.memberships import branch_on, memberships_on
+from members.selectors.memberships import ACTIVE_STATUSES, memberships_on
 from members.services.figures import mark_figures_stale
 from training.models import (
     AssignmentTarget,
@@ -109,15 +109,26 @@ def attended_condition() -> Q:
 
 
 def held_attendance(year: int):
-    """Attendance rows at lessons held in *year*, each with `made_up`, `month` and `day_branch` (NULL: not a member)."""
+    """Attendance rows at lessons held in *year* by members on the lesson day; with `made_up`, `month`, `day_branch`.
+
+    The membership on the day is joined (one row per attendance row, as
+    membership periods never overlap) rather than looked up row by row: the
+    same rule as members.selectors.memberships, which the reconciliation
+    uses in its row-by-row form, so an overlapping period shows up there.
+    """
     start, end = year_span(year)
     return (
         Attendance.objects.filter(lesson__status=Lesson.Status.HELD, lesson__start__gte=start, lesson__start__lt=end)
         .annotate(lesson_day=TruncDate("lesson__start", tzinfo=local_tz()))
+        .filter(
+            Q(member__memberships__end_on__gte=F("lesson_day"))
+            | Q(member__memberships__end_on__isnull=True, member__status__in=ACTIVE_STATUSES),
+            member__memberships__start_on__lte=F("lesson_day"),
+        )
         .annotate(
             made_up=made_up(),
             month=ExtractMonth("lesson__start", tzinfo=local_tz()),
-            day_branch=branch_on(OuterRef("member_id"), OuterRef("lesson_day")),
+            day_branch=F("member__memberships__branch_id"),
         )
     )
 
@@ -158,7 +169,7 @@ def member_figures(year: int, population: dict[int, int], *, today=None) -> list
     figures = defaultdict(_empty_member)
     attendance = (
         held_attendance(year)
-        .filter(member_id__in=ids, day_branch__isnull=False)
+        .filter(member_id__in=ids)
         .values("member_id", "month")
         .annotate(
             total=Count("pk"),
@@ -290,7 +301,7 @@ def branch_month_figures(year: int, branch_ids=None) -> list[BranchMonthFigures]
         lesson__start__gte=start,
         lesson__start__lt=end,
     )
-    attendance = held_attendance(year).filter(day_branch__isnull=False)
+    attendance = held_attendance(year)
     ledger = MemberYearFigures.objects.filter(year=year, member=OuterRef("member_id")).values("branch_id")[:1]
     notes = (
         StudyNote.objects.filter(Q(study_date__year=year) | Q(reviewed_at__gte=start, reviewed_at__lt=end))
@@ -298,9 +309,15 @@ def branch_month_figures(year: int, branch_ids=None) -> list[BranchMonthFigures]
         .filter(year_branch__isnull=False)
     )
     if branch_ids is not None:
+        # Narrow to the branches' members first, so only their rows are looked at.
+        start_day, end_day = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+        their_members = Membership.objects.filter(branch_id__in=branch_ids, start_on__lte=end_day).filter(
+            Q(end_on__isnull=True) | Q(end_on__gte=start_day)
+        )
         hosts = hosts.filter(branch_id__in=branch_ids)
-        attendance = attendance.filter(day_branch__in=branch_ids)
-        notes = notes.filter(year_branch__in=branch_ids)
+        attendance = attendance.filter(member_id__in=their_members.values("member_id"), day_branch__in=branch_ids)
+        ledger_members = MemberYearFigures.objects.filter(year=year, branch_id__in=branch_ids).values("member_id")
+        notes = notes.filter(member_id__in=ledger_members, year_branch__in=branch_ids)
     for row in (
         hosts.annotate(month=ExtractMonth("lesson__start", tzinfo=local_tz()))
         .values("branch_id", "month")
