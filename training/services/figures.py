@@ -91,16 +91,18 @@ def year_span(year: int) -> tuple[datetime.datetime, datetime.datetime]:
     return datetime.datetime(year, 1, 1, tzinfo=tz), datetime.datetime(year + 1, 1, 1, tzinfo=tz)
 
 
-def made_up() -> Exists:
-    """On an attendance row: the member's make-up study for that lesson is done."""
-    return Exists(
-        AssignmentTarget.objects.filter(
-            assignment__lesson=OuterRef("lesson"),
-            assignment__kind="make_up",
-            member=OuterRef("member"),
-            status=AssignmentTarget.Status.DONE,
-        )
+def made_up(members=None) -> Exists:
+    """On an attendance row: the member's make-up study for that lesson is done.
+
+    *members* (ids or a subquery) narrows the lookup when only their rows are counted.
+    """
+    done = AssignmentTarget.objects.filter(
+        assignment__lesson=OuterRef("lesson"),
+        assignment__kind="make_up",
+        member=OuterRef("member"),
+        status=AssignmentTarget.Status.DONE,
     )
+    return Exists(done if members is None else done.filter(member_id__in=members))
 
 
 def attended_condition() -> Q:
@@ -108,7 +110,7 @@ def attended_condition() -> Q:
     return Q(status__in=COUNTED) | Q(status=Attendance.Status.LEAVE, made_up=True)
 
 
-def held_attendance(year: int):
+def held_attendance(year: int, members=None):
     """Attendance rows at lessons held in *year* by members on the lesson day; with `made_up`, `month`, `day_branch`.
 
     The membership on the day is joined (one row per attendance row, as
@@ -117,16 +119,18 @@ def held_attendance(year: int):
     uses in its row-by-row form, so an overlapping period shows up there.
     """
     start, end = year_span(year)
+    rows = Attendance.objects.filter(lesson__status=Lesson.Status.HELD, lesson__start__gte=start, lesson__start__lt=end)
+    if members is not None:
+        rows = rows.filter(member_id__in=members)
     return (
-        Attendance.objects.filter(lesson__status=Lesson.Status.HELD, lesson__start__gte=start, lesson__start__lt=end)
-        .annotate(lesson_day=TruncDate("lesson__start", tzinfo=local_tz()))
+        rows.annotate(lesson_day=TruncDate("lesson__start", tzinfo=local_tz()))
         .filter(
             Q(member__memberships__end_on__gte=F("lesson_day"))
             | Q(member__memberships__end_on__isnull=True, member__status__in=ACTIVE_STATUSES),
             member__memberships__start_on__lte=F("lesson_day"),
         )
         .annotate(
-            made_up=made_up(),
+            made_up=made_up(members),
             month=ExtractMonth("lesson__start", tzinfo=local_tz()),
             day_branch=F("member__memberships__branch_id"),
         )
@@ -168,8 +172,7 @@ def member_figures(year: int, population: dict[int, int], *, today=None) -> list
     ids = list(population)
     figures = defaultdict(_empty_member)
     attendance = (
-        held_attendance(year)
-        .filter(member_id__in=ids)
+        held_attendance(year, members=ids)
         .values("member_id", "month")
         .annotate(
             total=Count("pk"),
@@ -301,7 +304,6 @@ def branch_month_figures(year: int, branch_ids=None) -> list[BranchMonthFigures]
         lesson__start__gte=start,
         lesson__start__lt=end,
     )
-    attendance = held_attendance(year)
     ledger = MemberYearFigures.objects.filter(year=year, member=OuterRef("member_id")).values("branch_id")[:1]
     notes = (
         StudyNote.objects.filter(Q(study_date__year=year) | Q(reviewed_at__gte=start, reviewed_at__lt=end))
@@ -315,9 +317,11 @@ def branch_month_figures(year: int, branch_ids=None) -> list[BranchMonthFigures]
             Q(end_on__isnull=True) | Q(end_on__gte=start_day)
         )
         hosts = hosts.filter(branch_id__in=branch_ids)
-        attendance = attendance.filter(member_id__in=their_members.values("member_id"), day_branch__in=branch_ids)
+        attendance = held_attendance(year, members=their_members.values("member_id")).filter(day_branch__in=branch_ids)
         ledger_members = MemberYearFigures.objects.filter(year=year, branch_id__in=branch_ids).values("member_id")
         notes = notes.filter(member_id__in=ledger_members, year_branch__in=branch_ids)
+    else:
+        attendance = held_attendance(year)
     for row in (
         hosts.annotate(month=ExtractMonth("lesson__start", tzinfo=local_tz()))
         .values("branch_id", "month")
