@@ -39,7 +39,7 @@ from branches.models import Branch
 from members.models import Member
 from training.models import AssignmentTarget, BranchMonthFigures, StudyPlanItem
 from training.selectors.figures import Freshness, figures_freshness
-from training.selectors.plans import meeting_compliance_for_branches
+from training.selectors.plans import meeting_compliance_counts
 
 EVALUATIONS = [value for value, _label in YearEndAssessment.Evaluation.choices]
 HOUR_BUCKETS = [
@@ -225,9 +225,8 @@ def branch_rows(
         if span is not None:
             row.notes_submitted, row.notes_passed = m["submitted"], m["passed"]
     on = today if period is None else min(today, period[1])
-    for branch_id, compliance in meeting_compliance_for_branches(ids, year, on).items():
-        rows[branch_id].compliance_rules = len(compliance.rows)
-        rows[branch_id].compliance_ok = sum(1 for r in compliance.rows if r.ok)
+    for branch_id, (met, rules) in meeting_compliance_counts(ids, year, on).items():
+        rows[branch_id].compliance_ok, rows[branch_id].compliance_rules = met, rules
     return list(rows.values())
 
 

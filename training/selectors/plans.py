@@ -226,6 +226,15 @@ def _labels(rules: Iterable[MeetingRule]) -> dict:
     }
 
 
+def _periods_elapsed(rule: MeetingRule, months: int) -> int:
+    """How many of the rule's periods have begun in the first *months* months."""
+    if rule.period == MeetingRule.Period.MONTH:
+        return months
+    if rule.period == MeetingRule.Period.QUARTER:
+        return (months + 2) // 3
+    return 1 if months else 0
+
+
 def _rule_compliance(rule: MeetingRule, by_month: dict[int, int], months: int, labels: dict) -> RuleCompliance:
     """Build one rule's row from held counts per month for the elapsed *months*."""
     quarters = (months + 2) // 3
@@ -250,7 +259,7 @@ def _rule_compliance(rule: MeetingRule, by_month: dict[int, int], months: int, l
         period=rule.period,
         period_label=labels["period"][rule.period],
         times=rule.times,
-        required=rule.times * len(periods),
+        required=rule.times * _periods_elapsed(rule, months),
         held=sum(by_month.values()),
         periods=periods,
     )
@@ -261,19 +270,8 @@ def _current_rules() -> list[MeetingRule]:
     return sorted_rules(list(MeetingRule.objects.all()) or meeting_rules())
 
 
-def meeting_compliance_for_branches(
-    branch_ids: Iterable[int], year: int, on: datetime.date | None = None
-) -> dict[int, MeetingCompliance]:
-    """Return branch id → 三会一课 compliance for *year* up to *on* (default: today, local).
-
-    Two queries whatever the number of branches: the rules, then held
-    lessons counted per branch, kind and month.
-    """
-    branch_ids = list(dict.fromkeys(branch_ids))
-    on = on or _local_today()
-    if not branch_ids:
-        return {}
-    rules = _current_rules()
+def _held_by_kind_and_month(branch_ids: list[int], year: int, on: datetime.date, rules) -> tuple[int, dict]:
+    """Months elapsed up to *on*, and branch → kind → month → held lessons; one query."""
     cutoff = _cutoff(year, on)
     months = cutoff.month if cutoff else 0
     counts: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
@@ -295,6 +293,43 @@ def meeting_compliance_for_branches(
         )
         for row in rows:
             counts[row["branch_id"]][row["lesson__kind"]][row["month"]] = row["n"]
+    return months, counts
+
+
+def meeting_compliance_counts(branch_ids: Iterable[int], year: int, on: datetime.date | None = None) -> dict:
+    """Branch id → (rules met, rules) for *year* up to *on*: the dashboards' figure, without the detail; two queries."""
+    branch_ids = list(dict.fromkeys(branch_ids))
+    if not branch_ids:
+        return {}
+    rules = _current_rules()
+    months, counts = _held_by_kind_and_month(branch_ids, year, on or _local_today(), rules)
+    return {
+        branch_id: (
+            sum(
+                1
+                for rule in rules
+                if sum(counts[branch_id][rule.kind].values()) >= rule.times * _periods_elapsed(rule, months)
+            ),
+            len(rules),
+        )
+        for branch_id in branch_ids
+    }
+
+
+def meeting_compliance_for_branches(
+    branch_ids: Iterable[int], year: int, on: datetime.date | None = None
+) -> dict[int, MeetingCompliance]:
+    """Return branch id → 三会一课 compliance for *year* up to *on* (default: today, local).
+
+    Two queries whatever the number of branches: the rules, then held
+    lessons counted per branch, kind and month.
+    """
+    branch_ids = list(dict.fromkeys(branch_ids))
+    on = on or _local_today()
+    if not branch_ids:
+        return {}
+    rules = _current_rules()
+    months, counts = _held_by_kind_and_month(branch_ids, year, on, rules)
     labels = _labels(rules)
     return {
         branch_id: MeetingCompliance(

@@ -14,6 +14,7 @@ from training.rules import meeting_rules, study_requirement_for
 from training.selectors.plans import (
     branch_training_panel,
     meeting_compliance,
+    meeting_compliance_counts,
     meeting_compliance_for_branches,
     plan_vs_actual,
 )
@@ -164,6 +165,10 @@ def test_compliance_counts_only_held_lessons_up_to_the_day(branch_a):
     assert (members.required, members.held, members.ok, members.missing) == (2, 1, False, 1)
     assert [(p.number, p.held, p.ok) for p in members.periods] == [(1, 1, True), (2, 0, False)]
     assert result.ok is False
+    # The dashboards' count (rules met, rules) is the same judgement without the detail.
+    met = sum(1 for row in result.rows if row.ok)
+    assert meeting_compliance_counts([branch_a.pk], 2026, MAY_15) == {branch_a.pk: (met, len(result.rows))}
+    assert met == 1 + sum(1 for row in result.rows if row.required == 0)
 
 
 def test_compliance_for_a_past_year_covers_the_whole_year_and_a_future_year_nothing(branch_a):
