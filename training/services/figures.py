@@ -45,7 +45,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import ExtractMonth, TruncDate
 from django.dispatch import Signal
 from django.utils import timezone
@@ -304,12 +304,10 @@ def branch_month_figures(year: int, branch_ids=None) -> list[BranchMonthFigures]
         lesson__start__gte=start,
         lesson__start__lt=end,
     )
-    ledger = MemberYearFigures.objects.filter(year=year, member=OuterRef("member_id")).values("branch_id")[:1]
-    notes = (
-        StudyNote.objects.filter(Q(study_date__year=year) | Q(reviewed_at__gte=start, reviewed_at__lt=end))
-        .annotate(year_branch=Subquery(ledger))
-        .filter(year_branch__isnull=False)
-    )
+    # Joined to the member's ledger row of the year (one per member and year): their branch of the year.
+    notes = StudyNote.objects.filter(
+        Q(study_date__year=year) | Q(reviewed_at__gte=start, reviewed_at__lt=end), member__year_figures__year=year
+    ).annotate(year_branch=F("member__year_figures__branch_id"))
     if branch_ids is not None:
         # Narrow to the branches' members first, so only their rows are looked at.
         start_day, end_day = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
@@ -319,7 +317,7 @@ def branch_month_figures(year: int, branch_ids=None) -> list[BranchMonthFigures]
         hosts = hosts.filter(branch_id__in=branch_ids)
         attendance = held_attendance(year, members=their_members.values("member_id")).filter(day_branch__in=branch_ids)
         ledger_members = MemberYearFigures.objects.filter(year=year, branch_id__in=branch_ids).values("member_id")
-        notes = notes.filter(member_id__in=ledger_members, year_branch__in=branch_ids)
+        notes = notes.filter(member_id__in=ledger_members).filter(year_branch__in=branch_ids)
     else:
         attendance = held_attendance(year)
     for row in (
