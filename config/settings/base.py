@@ -144,6 +144,9 @@ STORAGES = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# The access log of full ID and phone numbers (members.sensitive) is kept for
+# three years, then purged every night (PIPL Art. 51; the Cybersecurity Law asks for six months at least).
+IDENTITY_ACCESS_RETENTION_DAYS = env.int("IDENTITY_ACCESS_RETENTION_DAYS", default=3 * 365)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ROSTER_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
 
@@ -223,6 +226,11 @@ CELERY_BEAT_SCHEDULER = "config.beat:SingleBeatScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Every minute: hand due emails and SMS (and any a dead worker left) to a worker.
     "requeue-notifications": {"task": "members.tasks.requeue_notifications", "schedule": 60.0},
+    # Every night at 01:30: drop access-log rows older than IDENTITY_ACCESS_RETENTION_DAYS.
+    "purge-identity-access-log": {
+        "task": "members.tasks.purge_identity_access_log",
+        "schedule": crontab(minute=30, hour=1),
+    },
     # Every five minutes: lessons starting within 24 hours and within 1 hour.
     "lesson-reminders": {"task": "training.tasks.send_lesson_reminders", "schedule": 300.0},
     # Every day at 08:30: assignments due within three days, and overdue ones.

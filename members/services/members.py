@@ -7,6 +7,7 @@ from django.forms.models import model_to_dict
 
 from branches.models import Branch
 from core.audit import audit_record, changes_between
+from members.identity import mask_id_number, mask_phone
 from members.models import Member, Membership
 
 # Fields a roster row or the edit form may set; the account link and the
@@ -38,6 +39,12 @@ def member_data(member: Member) -> dict:
     return model_to_dict(member, fields=MEMBER_DATA_FIELDS)
 
 
+def _masked_changes(changes: dict) -> dict:
+    """The audit log never holds a full ID or phone number: it keeps the masked old and new values."""
+    masks = {"id_number": mask_id_number, "phone": mask_phone}
+    return {key: [masks[key](v) for v in values] if key in masks else values for key, values in changes.items()}
+
+
 @transaction.atomic
 def member_create(*, branch: Branch, data: dict, actor, joined_branch_on: datetime.date | None = None) -> Member:
     """Create a member in *branch* and open their first membership."""
@@ -65,7 +72,7 @@ def member_update(*, member: Member, data: dict, actor) -> bool:
         setattr(member, name, data[name])
     member.full_clean()
     member.save()
-    audit_record(actor=actor, action="member.updated", target=member, payload=changes)
+    audit_record(actor=actor, action="member.updated", target=member, payload=_masked_changes(changes))
     return True
 
 

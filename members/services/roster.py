@@ -18,9 +18,10 @@ from openpyxl.utils import get_column_letter
 
 from branches.models import Branch
 from members.cells import cell_date, cell_text
-from members.identity import MOBILE_PHONE, mask_id_number, mask_phone, normalise_id_number, parse_id_number
+from members.identity import MOBILE_PHONE, normalise_id_number, parse_id_number
 from members.models import Member
 from members.permissions import roles_for
+from members.sensitive import reveal_many
 from members.services.members import member_create, member_data, member_transfer, member_update
 
 # The columns branch secretaries already keep; the sheet format is fixed, so
@@ -358,21 +359,20 @@ def roster_template() -> bytes:
     return _to_bytes(workbook)
 
 
-def roster_export(members, *, viewer) -> bytes:
+def roster_export(members, *, viewer, where: str = "roster export") -> bytes:
     """Return *members* as a roster workbook; ID and phone masked unless *viewer* may see them."""
-    from members.permissions import can_view_identity
-
     workbook, sheet = _sheet_with_header("党员花名册")
     gender_label = {v: k for k, v in GENDERS.items()}
     status_label = {v: k for k, v in STATUSES.items()}
-    for number, member in enumerate(members, start=1):
-        full = viewer is None or can_view_identity(viewer, member)
+    members = list(members)
+    shown = reveal_many(viewer, members, ["id_number", "phone"], where=where)
+    for number, (member, numbers) in enumerate(zip(members, shown, strict=True), start=1):
         sheet.append(
             (
                 number,
                 member.full_name,
                 member.branch.name,
-                member.id_number if full else mask_id_number(member.id_number),
+                numbers["id_number"],
                 gender_label.get(member.gender, ""),
                 member.ethnicity,
                 member.birth_date,
@@ -383,7 +383,7 @@ def roster_export(members, *, viewer) -> bytes:
                 member.job_post,
                 member.party_title,
                 member.party_group,
-                member.phone if full else mask_phone(member.phone),
+                numbers["phone"],
                 member.landline,
                 status_label.get(member.status, ""),
             )
