@@ -5,18 +5,17 @@ written in one transaction only when the whole file is valid.
 """
 
 import datetime
-import io
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from branches.models import Branch
+from core.spreadsheets import new_workbook, read_xlsx_rows, workbook_bytes
 from members.cells import cell_date, cell_text
 from members.identity import MOBILE_PHONE, normalise_id_number, parse_id_number
 from members.models import Member
@@ -107,19 +106,10 @@ class RosterInvalid(Exception):
 # --- reading ---------------------------------------------------------------
 
 
-def _read_sheet(file) -> tuple[list[str], list[tuple[int, tuple]]]:
-    try:
-        workbook = load_workbook(file, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a file that is not xlsx
-        raise ValidationError(_("The file is not an Excel workbook (.xlsx).")) from None
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None) or ()
-    body = []
-    for line, values in enumerate(rows, start=2):
-        if any(cell_text(v) for v in values):
-            body.append((line, values))
-    workbook.close()
+def _read_sheet(file) -> tuple[list[str], list[tuple[int, list]]]:
+    rows = read_xlsx_rows(file, max_rows=MAX_ROWS)
+    header = rows[0][1] if rows else []
+    body = [(line, values) for line, values in rows[1:] if any(cell_text(v) for v in values)]
     return [cell_text(h) for h in header], body
 
 
@@ -147,7 +137,10 @@ def roster_check(file, *, actor) -> RosterCheck:
     branches = _branch_lookup()
     roles = roles_for(actor) if actor is not None else None
     writable = None if roles is None or roles.is_leadership else roles.committee_branch_ids
-    id_numbers = [normalise_id_number(cell_text(values[index["身份证号"]])) for _line, values in body]
+    id_column = index["身份证号"]
+    id_numbers = [
+        normalise_id_number(cell_text(values[id_column] if id_column < len(values) else None)) for _line, values in body
+    ]
     known = {
         m.id_number: m
         for m in Member.objects.select_related("branch").filter(id_number__in=[n for n in id_numbers if n])
@@ -322,7 +315,7 @@ def roster_import(file, *, actor) -> dict[str, int]:
 
 
 def _sheet_with_header(title: str):
-    workbook = Workbook()
+    workbook = new_workbook()
     sheet = workbook.active
     sheet.title = title
     sheet.append(COLUMNS)
@@ -338,9 +331,7 @@ def _sheet_with_header(title: str):
 
 
 def _to_bytes(workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def roster_template() -> bytes:
