@@ -49,6 +49,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "members.middleware.ChineseFirstLocaleMiddleware",
+    # Before anything reads the body or the query: oversized bodies, NUL bytes.
+    "core.middleware.RequestGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -147,6 +149,17 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 # The access log of full ID and phone numbers (members.sensitive) is kept for
 # three years, then purged every night (PIPL Art. 51; the Cybersecurity Law asks for six months at least).
 IDENTITY_ACCESS_RETENTION_DAYS = env.int("IDENTITY_ACCESS_RETENTION_DAYS", default=3 * 365)
+# Request bodies (core.middleware.RequestGuardMiddleware): refused on their
+# declared length before they are read, capped when no length is declared.
+# Pages that take a file accept their file limit (plus the form around it).
+REQUEST_MAX_BYTES = 2 * 1024 * 1024
+UPLOAD_MAX_BYTES = {
+    "members:roster_import": 5 * 1024 * 1024,
+    "online:hours_import": 5 * 1024 * 1024,
+    "training:material_add": 20 * 1024 * 1024,
+    "supervision:evidence_add": 20 * 1024 * 1024,
+}
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ROSTER_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
 
