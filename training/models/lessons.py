@@ -113,6 +113,13 @@ class Lesson(models.Model):
         related_name="lessons",
         verbose_name=_("plan item"),
     )
+    party_group = models.CharField(
+        _("Party cell"),
+        max_length=50,
+        blank=True,
+        db_default="",
+        help_text=_("For a Party cell meeting: the cell whose members attend, as written on their records."),
+    )
     extra_audience = models.ManyToManyField(
         "members.Member",
         blank=True,
@@ -179,6 +186,12 @@ class Lesson(models.Model):
             return str(self.lecturer_outside)
         return ""
 
+
+# Kinds whose audience is narrower than the host branches (training.querysets.audience rule):
+# a branch committee meeting (支委会) is for the committee, a Party cell
+# meeting (党小组会) for the members of that cell.
+COMMITTEE_AUDIENCE_KINDS = (Lesson.Kind.COMMITTEE_MEETING,)
+GROUP_AUDIENCE_KINDS = (Lesson.Kind.GROUP_MEETING,)
 
 MEETING_KINDS = (
     Lesson.Kind.MEMBERS_MEETING,

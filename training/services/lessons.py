@@ -29,6 +29,7 @@ from training.models import (
     OutsideLecturer,
     Question,
 )
+from training.models.lessons import COMMITTEE_AUDIENCE_KINDS, GROUP_AUDIENCE_KINDS
 
 CHECKIN_STEP_SECONDS = 15
 # A code shown on the projector is accepted for its own 15 s and the two
@@ -128,14 +129,18 @@ def lesson_save(*, lesson: Lesson, co_host_ids=(), actor) -> Lesson:
 def lesson_audience(lesson: Lesson):
     """Return the audience: active members of accepted host branches and named members.
 
-    A branch committee meeting (支委会) is for the committee only.
+    The audience rule of LessonQuerySet.for_member, from the lesson's side: a
+    branch committee meeting (支委会) is for the committee only, a Party cell
+    meeting (党小组会) for the members of that cell.
     """
     accepted = LessonHost.objects.filter(lesson=lesson, status=LessonHost.Status.ACCEPTED).values("branch_id")
     named = Lesson.extra_audience.through.objects.filter(lesson=lesson).values("member_id")
-    if lesson.kind == Lesson.Kind.COMMITTEE_MEETING:
+    if lesson.kind in COMMITTEE_AUDIENCE_KINDS:
         on = timezone.localdate(lesson.start)
         committee = Post.objects.current(on).committee().filter(branch_id__in=accepted).values("member_id")
         by_branch = Q(pk__in=committee)
+    elif lesson.kind in GROUP_AUDIENCE_KINDS:
+        by_branch = Q(branch_id__in=accepted, party_group=lesson.party_group) if lesson.party_group else Q(pk__in=[])
     else:
         by_branch = Q(branch_id__in=accepted)
     return Member.objects.active().filter(by_branch | Q(pk__in=named))
