@@ -8,3 +8,6 @@ class MembersConfig(AppConfig):
 
     def ready(self):
         from members import middleware  # noqa: F401  (connects the login signal)
+        from members.services.lockouts import connect_signals
+
+        connect_signals()

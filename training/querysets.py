@@ -2,6 +2,12 @@ from django.apps import apps
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
+# Kinds whose audience is narrower than the host branches (see for_member): a
+# branch committee meeting (支委会) is for the committee, a Party cell meeting
+# (党小组会) for the members of that cell.
+COMMITTEE_AUDIENCE_KINDS = ("committee_meeting",)
+GROUP_AUDIENCE_KINDS = ("group_meeting",)
+
 
 class LessonQuerySet(models.QuerySet):
     def live(self):
@@ -29,8 +35,6 @@ class LessonQuerySet(models.QuerySet):
         branch. Members named on the lesson, and members with an attendance
         row, are in the audience whatever the kind.
         """
-        from training.models.lessons import COMMITTEE_AUDIENCE_KINDS, GROUP_AUDIENCE_KINDS
-
         Attendance = apps.get_model("training", "Attendance")
         LessonHost = apps.get_model("training", "LessonHost")
         Post = apps.get_model("members", "Post")

@@ -111,17 +111,19 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: the sixth failure for one username within 30 minutes is
-# refused, from whatever address it comes.
-AXES_FAILURE_LIMIT = 5
+# Login throttling (members.services.lockouts): a username is locked for 30
+# minutes from the address that failed five times, and from every address
+# only after fifty failures in all, when the member and the administrators
+# are told. Five wrong passwords from afar cannot lock anyone out, and an
+# office behind one NAT is not locked out by one person's typos.
+LOGIN_FAILURES_PER_ADDRESS = 5
+LOGIN_FAILURES_PER_USERNAME = 50
+AXES_FAILURE_LIMIT = "members.services.lockouts.failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-# Locking by address as well would lock out a whole office behind one NAT or
-# reverse proxy after five typos; the rule is per username, whatever the IP.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Sessions end after an idle time and, whatever the activity, after 12 hours.
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=2 * 60 * 60)

@@ -8,7 +8,7 @@ from django.utils.translation import pgettext_lazy
 from branches.models import Branch, Venue
 from members.models import Member
 from training.models import Attendance, Lesson, OutsideLecturer, StudyPlanItem
-from training.models.lessons import GROUP_AUDIENCE_KINDS
+from training.querysets import GROUP_AUDIENCE_KINDS
 from training.rules import default_credit_hours, study_requirement_for
 
 

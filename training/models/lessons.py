@@ -187,12 +187,6 @@ class Lesson(models.Model):
         return ""
 
 
-# Kinds whose audience is narrower than the host branches (training.querysets.audience rule):
-# a branch committee meeting (支委会) is for the committee, a Party cell
-# meeting (党小组会) for the members of that cell.
-COMMITTEE_AUDIENCE_KINDS = (Lesson.Kind.COMMITTEE_MEETING,)
-GROUP_AUDIENCE_KINDS = (Lesson.Kind.GROUP_MEETING,)
-
 MEETING_KINDS = (
     Lesson.Kind.MEMBERS_MEETING,
     Lesson.Kind.COMMITTEE_MEETING,

@@ -29,7 +29,7 @@ from training.models import (
     OutsideLecturer,
     Question,
 )
-from training.models.lessons import COMMITTEE_AUDIENCE_KINDS, GROUP_AUDIENCE_KINDS
+from training.querysets import COMMITTEE_AUDIENCE_KINDS, GROUP_AUDIENCE_KINDS
 
 CHECKIN_STEP_SECONDS = 15
 # A code shown on the projector is accepted for its own 15 s and the two
