@@ -17,6 +17,8 @@ from axes.models import AccessAttempt
 from axes.utils import reset
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
 from django.db.models import Count, Max, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -71,7 +73,7 @@ def username_locked_out(*, username: str, now=None) -> int:
     period = str(int(now.timestamp()) // int(settings.AXES_COOLOFF_TIME.total_seconds()))
 
     def message_for(member):
-        if owner is not None and member.pk == owner.pk:
+        if owner is not None and member is not None and member.pk == owner.pk:
             return Message(
                 kind="login_locked",
                 target=f"user:{username}",
@@ -96,6 +98,18 @@ def username_locked_out(*, username: str, now=None) -> int:
 
     recipients = ([owner] if owner is not None else []) + [a for a in admins if owner is None or a.pk != owner.pk]
     sent = notify_many(message_for, recipients)
+    if sent:
+        # Administrators without a member record are told by email.
+        emails = list(
+            User.objects.filter(is_superuser=True, is_active=True, member__isnull=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+        if emails:
+            admin_message = message_for(None)
+            transaction.on_commit(
+                lambda: send_mail(admin_message.title, admin_message.body, None, emails, fail_silently=True)
+            )
     if sent and User.objects.filter(username=username).exists():
         audit_record(actor=None, action="login.locked", target=User.objects.get(username=username))
     return sent

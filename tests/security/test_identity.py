@@ -159,3 +159,22 @@ def test_purge_keeps_the_retention_period(settings, member):
     assert access_log_purge(now=now) == 1
     assert list(IdentityAccess.objects.values_list("pk", flat=True)) == [new.pk]
     assert not IdentityAccess.objects.filter(pk=old.pk).exists()
+
+
+def test_admin_change_form_logs_full_numbers_and_the_list_stays_masked(client, admin_user, member):
+    target = Member.objects.get(user=member)
+    client.force_login(admin_user)
+    html = client.get(reverse("admin:members_member_changelist")).content.decode()
+    assert target.id_number not in html and target.phone not in html
+    url = reverse("admin:members_member_change", args=[target.pk])
+    html = client.get(url).content.decode()
+    assert target.id_number in html
+    assert sorted(IdentityAccess.objects.filter(where=url).values_list("field", flat=True)) == ["id_number", "phone"]
+
+
+def test_sms_log_masks_the_phone(caplog):
+    from members.sms import LoggingBackend
+
+    with caplog.at_level("INFO", logger="members.sms"):
+        LoggingBackend().send(phone="13812345678", text="提醒", key="k")
+    assert "13812345678" not in caplog.text and "138****5678" in caplog.text

@@ -53,6 +53,16 @@ def test_attacker_spreading_over_addresses_locks_everywhere_only_at_the_high_cou
     assert AuditEntry.objects.filter(action="login.locked").count() == 1
 
 
+def test_administrators_without_a_member_record_are_told_by_email(
+    client, secretary, mailoutbox, django_capture_on_commit_callbacks
+):
+    UserFactory(username="root", is_superuser=True, email="root@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(settings.LOGIN_FAILURES_PER_USERNAME):
+            _fail(client, "secretary", f"192.0.2.{n % 250}")
+    assert [m.to for m in mailoutbox if "secretary" in m.subject] == [["root@example.org"]]
+
+
 def test_administrator_unlocks_on_the_lockout_page(client, secretary, admin_user, member):
     for _n in range(5):
         _fail(client, "secretary", "203.0.113.7")
