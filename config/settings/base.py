@@ -119,6 +119,10 @@ LOGOUT_REDIRECT_URL = "login"
 LOGIN_FAILURES_PER_ADDRESS = 5
 LOGIN_FAILURES_PER_USERNAME = 50
 AXES_FAILURE_LIMIT = "members.services.lockouts.failure_limit"
+AXES_CLIENT_IP_CALLABLE = "members.services.lockouts.client_ip"
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: none,
+# the client is REMOTE_ADDR); production sets 1.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_RESET_ON_SUCCESS = True

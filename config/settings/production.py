@@ -18,9 +18,5 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 
 # Behind the reverse proxy, the client's address (which the login lockout
-# counts by) is the last one the proxy appended to X-Forwarded-For; with no
-# proxy (TRUSTED_PROXY_COUNT=0) it is REMOTE_ADDR.
+# counts by) is the one the proxy appended to X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
-if TRUSTED_PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")

@@ -36,6 +36,18 @@ def _recent(now=None):
     return AccessAttempt.objects.filter(attempt_time__gte=now - settings.AXES_COOLOFF_TIME)
 
 
+def client_ip(request) -> str | None:
+    """AXES_CLIENT_IP_CALLABLE: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the address the
+    nearest of them appended to X-Forwarded-For; what the client wrote there itself is ignored.
+    """
+    count = settings.TRUSTED_PROXY_COUNT
+    if count:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if len(hops) >= count:
+            return hops[-count]
+    return request.META.get("REMOTE_ADDR")
+
+
 def failure_counts(username: str, ip_address: str | None, *, now=None) -> tuple[int, int]:
     """Return (failures from this address, failures from all addresses) within the cool-off time."""
     attempts = _recent(now).filter(username=username)

@@ -85,3 +85,29 @@ def test_unknown_usernames_lock_nothing_for_others(client, secretary):
     for n in range(10):
         _fail(client, "nobody-here", f"203.0.113.{n}")
     assert _login(client, "secretary", "203.0.113.1").status_code == 302
+
+
+def test_behind_the_proxy_a_forged_forwarded_for_does_not_dodge_the_lock(client, secretary, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for n in range(5):
+        # The attacker writes a new address each time; the proxy appends the real one.
+        client.post(
+            reverse("login"),
+            {"username": "secretary", "password": "wrong-password"},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"1.2.3.{n}, 203.0.113.7",
+        )
+    response = client.post(
+        reverse("login"),
+        {"username": "secretary", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.7",
+    )
+    assert response.status_code == 429
+    response = client.post(
+        reverse("login"),
+        {"username": "secretary", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="10.1.1.1",
+    )
+    assert response.status_code == 302
