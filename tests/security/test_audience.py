@@ -159,3 +159,17 @@ def test_group_meeting_form_needs_the_cell(client, secretary, branch_a):
     response = client.post(reverse("training:lesson_create"), data)
     assert response.status_code == 400 or "党小组" in response.content.decode()
     assert not Lesson.objects.filter(title="党小组会").exists()
+
+
+def test_plan_page_lists_held_committee_meetings_only_to_the_committee(client, member, secretary, branch_a):
+    held = timezone.now() - datetime.timedelta(hours=3)
+    LessonFactory(
+        organiser=branch_a, kind=Lesson.Kind.COMMITTEE_MEETING, title="支委会：已召开", status="held", start=held
+    )
+    LessonFactory(organiser=branch_a, title="集中学习：已举行", status="held", start=held)
+    url = reverse("plans:plan_detail", args=[branch_a.pk, timezone.localdate(held).year])
+    client.force_login(member)
+    html = client.get(url).content.decode()
+    assert "集中学习：已举行" in html and "支委会：已召开" not in html
+    client.force_login(secretary)
+    assert "支委会：已召开" in client.get(url).content.decode()
