@@ -36,6 +36,7 @@ MAX_COLUMNS = 64
 # Title lines above the header row, and blank rows, on top of the data rows.
 SPARE_ROWS = 50
 
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _ROW = re.compile(rb"<(?:\w+:)?row[\s>/]")
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?"')
 
@@ -116,28 +117,34 @@ def check_xlsx_archive(file, *, max_rows: int) -> None:
                 _("The workbook unpacks to more than %(mb)d MB; it cannot be read.") % {"mb": _mb(MAX_UNPACKED_BYTES)}
             )
         for part in parts:
-            if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
-                _check_sheet_rows(archive, part, max_rows + SPARE_ROWS, max_rows)
+            if part.filename.endswith((".xml", ".rels")):
+                is_sheet = part.filename.startswith("xl/worksheets/")
+                _scan_part(archive, part, max_rows if is_sheet else None)
     file.seek(0)
 
 
-def _check_sheet_rows(archive, part, limit: int, max_rows: int) -> None:
-    """Refuse a sheet that declares, or holds, more than *limit* rows: scanned as bytes, never parsed.
+def _scan_part(archive, part, max_rows: int | None) -> None:
+    """Read one XML part as bytes, never parsed: refuse a DTD (entity bombs; OOXML has none) and, for a
+    sheet, a declared dimension or a number of row tags over the limit.
 
     openpyxl reads a sheet without a <dimension> element through to the end
-    to size it, so the rows are counted here first, in the compressed stream.
+    to size it, so the rows are counted here first, as the part unpacks.
     """
+    limit = max_rows + SPARE_ROWS if max_rows is not None else None
     with archive.open(part) as stream:
         head = stream.read(4096)
         match = _DIMENSION.search(head)
-        if match and int(match.group(4) or match.group(2)) > limit:
+        if limit is not None and match and int(match.group(4) or match.group(2)) > limit:
             _refuse(_("The sheet has more than %(max)d rows.") % {"max": max_rows})
         rows, tail, chunk = 0, b"", head
         while chunk:
             window = tail + chunk
-            rows += len(_ROW.findall(window)) - len(_ROW.findall(tail))
-            if rows > limit:
-                _refuse(_("The sheet has more than %(max)d rows.") % {"max": max_rows})
+            if _DTD.search(window):
+                _refuse(_("The workbook holds XML declarations that Excel never writes; it cannot be read."))
+            if limit is not None:
+                rows += len(_ROW.findall(window)) - len(_ROW.findall(tail))
+                if rows > limit:
+                    _refuse(_("The sheet has more than %(max)d rows.") % {"max": max_rows})
             tail = window[-16:]
             chunk = stream.read(2**16)
 

@@ -314,6 +314,24 @@ def test_sheet_declaring_too_many_rows_is_refused_before_parsing(tmp_path):
     assert "5000" in refused.value.messages[0]
 
 
+def test_entity_expansion_bomb_is_refused_before_parsing(tmp_path):
+    from django.core.exceptions import ValidationError
+
+    from core.spreadsheets import read_xlsx_rows
+
+    laughs = '<!DOCTYPE x [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    path = _bomb(tmp_path / "laughs.xlsx", sheet_rows=10_000, dimension=False, shared_bytes=0)
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(tmp_path / "evil.xlsx", "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/sharedStrings.xml":
+                data = data.replace(b"?>", b"?>" + laughs.encode(), 1)
+            target.writestr(name, data)
+    with open(tmp_path / "evil.xlsx", "rb") as handle, pytest.raises(ValidationError) as refused:
+        read_xlsx_rows(handle, max_rows=10_000)
+    assert "XML" in refused.value.messages[0]
+
+
 @pytest.mark.django_db
 def test_bomb_upload_gets_a_chinese_error_page(client, secretary, bombs):
     client.force_login(secretary)
