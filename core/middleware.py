@@ -41,9 +41,19 @@ class CappedStream:
         return self._count(self.stream.readline(size))
 
 
+def _has_nul(request) -> bool:
+    """A NUL byte in any posted form field (files are not fields)."""
+    try:
+        return any("\x00" in value for values in request.POST.lists() for value in values[1])
+    except RequestDataTooBig:
+        raise
+    except Exception:  # a malformed body: the view's own parsing answers it
+        return False
+
+
 class RequestGuardMiddleware:
     """Refuse a declared body over the path's limit without reading it (413), cap an undeclared one,
-    and answer 400 to NUL bytes in the query string, which PostgreSQL cannot store or compare.
+    and answer 400 to NUL bytes in the query string or a posted field, which PostgreSQL cannot store or compare.
     """
 
     def __init__(self, get_response):
@@ -66,4 +76,6 @@ class RequestGuardMiddleware:
         elif "wsgi.input" in request.META and request.method in ("POST", "PUT", "PATCH"):
             # Chunked bodies come without a length: read them through a cap.
             request._stream = CappedStream(request.META["wsgi.input"], limit)
+        if request.method == "POST" and _has_nul(request):
+            return render(request, "400.html", status=400)
         return self.get_response(request)

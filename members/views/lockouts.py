@@ -28,7 +28,7 @@ def lockout_list_view(request):
 @require_POST
 def lockout_unlock(request):
     _admin_only(request)
-    username = request.POST.get("username", "")[:150]
+    username = request.POST.get("username", "").replace("\x00", "")[:150]
     if username:
         lockout_clear(username=username, actor=request.user)
         messages.success(request, _("%(username)s can log in again.") % {"username": username})

@@ -73,6 +73,7 @@ def test_administrator_unlocks_on_the_lockout_page(client, secretary, admin_user
     client.force_login(admin_user)
     html = client.get(reverse("members:lockout_list")).content.decode()
     assert "secretary" in html and "解除锁定" in html
+    assert client.post(reverse("members:lockout_unlock"), {"username": "\x00"}).status_code == 400
     response = client.post(reverse("members:lockout_unlock"), {"username": "secretary"})
     assert response.status_code == 302
     assert AuditEntry.objects.filter(action="login.unlocked", actor=admin_user).exists()

@@ -169,3 +169,11 @@ def test_no_filter_value_makes_any_page_fail(client, personas, url_args, persona
                 assert response.status_code == 400, name
     assert failures == []
     assert time.monotonic() - started < 300
+
+
+@pytest.mark.parametrize("persona", ["secretary", "admin"])
+def test_nul_in_a_posted_field_is_a_bad_request_everywhere(client, personas, url_args, persona):  # noqa: F811
+    client.force_login(personas[persona])
+    for name in EXPECTED:
+        response = client.post(build_url(name, url_args), {"q": "a\x00b", "username": "\x00", "title": "\x00"})
+        assert response.status_code == 400, name
