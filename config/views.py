@@ -32,3 +32,9 @@ def home(request):
 @login_not_required
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
+
+
+@login_not_required
+def csrf_failure(request, reason=""):
+    """The CSRF-failure page in the site's layout; the reason stays in the log, not on the page."""
+    return render(request, "403_csrf.html", status=403)

@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from members.identity import mask_id_number, mask_phone
-from members.models import Member, Membership, Post
+from members.models import IdentityAccess, Member, Membership, Post
 from members.permissions import IDENTITY_PERMISSION
+from members.sensitive import reveal_fields
 
 
 class MembershipInline(admin.TabularInline):
@@ -36,12 +37,16 @@ class MemberAdmin(admin.ModelAdmin):
     def masked_phone(self, obj):
         return mask_phone(obj.phone)
 
-    # The admin instance is shared by every request, so the choice between
-    # full and masked columns is made per request, never stored on self.
-    def get_list_display(self, request):
-        if request.user.has_perm(IDENTITY_PERMISSION):
-            return ["full_name", "branch", "gender", "id_number", "phone", "status"]
-        return self.list_display
+    # The list is always masked; the change form shows full numbers only to
+    # holders of the identity permission, and opening it is recorded in the
+    # access log like any other page (members.sensitive). The admin instance
+    # is shared by every request, so the choice is made per request.
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET" and request.user.has_perm(IDENTITY_PERMISSION):
+            member = self.get_object(request, object_id)
+            if member is not None:
+                reveal_fields(request.user, member, ["id_number", "phone"], where=request.path)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_search_fields(self, request):
         fields = list(super().get_search_fields(request))
@@ -79,3 +84,17 @@ class PostAdmin(admin.ModelAdmin):
     search_fields = ["member__full_name", "branch__name"]
     list_select_related = ["member", "branch"]
     autocomplete_fields = ["member", "branch"]
+
+
+@admin.register(IdentityAccess)
+class IdentityAccessAdmin(admin.ModelAdmin):
+    list_display = ["at", "viewer_name", "member", "field", "where"]
+    list_filter = ["field"]
+    list_select_related = ["member"]
+    search_fields = ["viewer_name", "member__full_name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -9,6 +9,10 @@ class MembersConfig(AppConfig):
 
     def ready(self):
         from members import middleware  # noqa: F401  (connects the login signal)
+        from members.services.lockouts import connect_signals
+
+        connect_signals()
+
         from members.models import Membership, Post
         from members.services.figures import membership_or_post_changed
 

@@ -307,3 +307,43 @@ class StaleFigures(models.Model):
 
     def __str__(self):
         return f"{self.year}: {self.member_id or ''}/{self.branch_id or ''}"
+
+
+class IdentityAccess(models.Model):
+    """One showing of a full ID or phone number to someone other than its owner (PIPL Art. 51).
+
+    Written only by members.sensitive.reveal and friends; kept for
+    IDENTITY_ACCESS_RETENTION_DAYS and then purged.
+    """
+
+    class Field(models.TextChoices):
+        ID_NUMBER = "id_number", _("national ID number")
+        PHONE = "phone", _("mobile phone")
+
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("viewer"),
+    )
+    viewer_name = models.CharField(_("viewer"), max_length=150)
+    member = models.ForeignKey(
+        Member,
+        on_delete=models.PROTECT,
+        related_name="identity_accesses",
+        verbose_name=_("member"),
+    )
+    field = models.CharField(_("field"), max_length=20, choices=Field)
+    where = models.CharField(_("where"), max_length=200)
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("identity access")
+        verbose_name_plural = _("identity access log")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["member", "at"])]
+
+    def __str__(self):
+        return f"{self.viewer_name} → {self.member_id} {self.field}"

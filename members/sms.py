@@ -8,6 +8,8 @@ import urllib.request
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from members.identity import mask_phone
+
 logger = logging.getLogger("members.sms")
 
 
@@ -23,7 +25,8 @@ class LoggingBackend:
     """Write the message to the log; the default where no gateway is configured."""
 
     def send(self, *, phone: str, text: str, key: str) -> str:
-        logger.info("SMS to %s [%s]: %s", phone, key, text)
+        # The log is no place for a full phone number (members.sensitive).
+        logger.info("SMS to %s [%s]: %s", mask_phone(phone), key, text)
         return f"log:{key}"
 
 

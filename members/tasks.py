@@ -29,3 +29,11 @@ def requeue_notifications() -> int:
     for pk in ids:
         deliver_notification.delay(pk)
     return len(ids)
+
+
+@shared_task
+def purge_identity_access_log() -> int:
+    """Beat entry point: delete access-log rows past the retention period."""
+    from members.sensitive import access_log_purge
+
+    return access_log_purge()

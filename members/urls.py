@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from members.views import inbox, members
+from members.views import access, inbox, lockouts, members
 
 member_patterns = [
     path("", members.member_list, name="member_list"),
@@ -12,6 +12,9 @@ member_patterns = [
     path("roster/template.xlsx", members.roster_template_view, name="roster_template"),
     path("<int:member_id>/", members.member_detail_view, name="member_detail"),
     path("<int:member_id>/edit/", members.member_edit, name="member_edit"),
+    path("access-log/", access.access_log, name="access_log"),
+    path("lockouts/", lockouts.lockout_list_view, name="lockout_list"),
+    path("lockouts/unlock/", lockouts.lockout_unlock, name="lockout_unlock"),
     path("<int:member_id>/transfer/", members.member_transfer_view, name="member_transfer"),
 ]
 

@@ -50,18 +50,7 @@ def test_login_page_has_no_inline_code(client):
     assert not INLINE_SCRIPT.search(html) and not INLINE_STYLE.search(html)
 
 
-def test_sixth_failed_login_for_a_username_is_refused_whatever_the_address(client, member):
-    url = reverse("login")
-    for n in range(4):
-        response = client.post(url, {"username": "member", "password": "wrong-password"}, REMOTE_ADDR=f"10.0.0.{n}")
-        assert response.status_code == 200  # the form again, with an error
-    # The fifth failure locks the username; the sixth attempt is refused even
-    # with the right password and from another address.
-    response = client.post(url, {"username": "member", "password": "wrong-password"}, REMOTE_ADDR="10.0.0.5")
-    assert response.status_code == 429
-    response = client.post(url, {"username": "member", "password": PASSWORD}, REMOTE_ADDR="10.9.9.9")
-    assert response.status_code == 429
-    assert "_auth_user_id" not in client.session
+# The lockout rules are attacked in tests/security/test_lockout.py.
 
 
 def test_correct_login_works_and_lands_on_home(client, member):

@@ -104,9 +104,18 @@ def test_redis_visibility_timeout_is_set_above_the_hard_limit_when_on_redis(monk
 
 
 def test_beat_compiles_last_months_reports_on_the_first_at_three():
+    app.loader.import_default_modules()
     entry = app.conf.beat_schedule["compile-monthly-reports"]
     assert entry["task"] == "assessments.tasks.compile_monthly_reports"
     schedule = entry["schedule"]
     assert schedule.minute == {0} and schedule.hour == {3} and schedule.day_of_month == {1}
     assert schedule.month_of_year == set(range(1, 13))
     assert app.tasks[entry["task"]].name == entry["task"]
+
+
+def test_beat_purges_the_identity_access_log_nightly():
+    app.loader.import_default_modules()
+    entry = app.conf.beat_schedule["purge-identity-access-log"]
+    assert app.tasks[entry["task"]].name == "members.tasks.purge_identity_access_log"
+    assert entry["schedule"].hour == {1} and entry["schedule"].minute == {30}
+    assert settings.IDENTITY_ACCESS_RETENTION_DAYS >= 183

@@ -45,6 +45,11 @@ EXPECTED = {
     "members:member_detail": {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 404, LEADER: 200, ADMIN: 200},
     "members:member_edit": BRANCH_A_WRITE,
     "members:member_transfer": BRANCH_A_WRITE,
+    # The access log of full numbers: the identity permission and administrators.
+    "members:access_log": {ANON: 302, MEMBER: 403, SECRETARY: 403, OUTSIDER: 403, LEADER: 403, ADMIN: 200},
+    # Locked logins and their unlock button: administrators only.
+    "members:lockout_list": {ANON: 302, MEMBER: 403, SECRETARY: 403, OUTSIDER: 403, LEADER: 403, ADMIN: 200},
+    "members:lockout_unlock": POST_ONLY,
     # Lessons: lesson_a belongs to branch A; member and secretary are its audience.
     "training:lesson_list": everyone(200),
     "training:lesson_create": COMMITTEE_ONLY,

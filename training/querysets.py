@@ -2,6 +2,12 @@ from django.apps import apps
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
+# Kinds whose audience is narrower than the host branches (see for_member): a
+# branch committee meeting (支委会) is for the committee, a Party cell meeting
+# (党小组会) for the members of that cell.
+COMMITTEE_AUDIENCE_KINDS = ("committee_meeting",)
+GROUP_AUDIENCE_KINDS = ("group_meeting",)
+
 
 class LessonQuerySet(models.QuerySet):
     def live(self):
@@ -17,15 +23,37 @@ class LessonQuerySet(models.QuerySet):
         return self.filter(start__gte=start, start__lt=end)
 
     def for_member(self, member):
-        """Keep published or held lessons whose audience includes *member*."""
+        """Keep published or held lessons whose audience includes *member*.
+
+        The audience rule, the one every surface uses (lesson pages, lists,
+        home, calendars, the ICS feed, check-in, materials, feedback) and that
+        training.services.lessons.lesson_audience applies from the lesson's
+        side (attendance rows, reminders): the members of the branches that
+        host the lesson, except that a branch committee meeting (支委会) is for
+        the members holding a committee post in a host branch, and a Party
+        cell meeting (党小组会) for the members of that cell in a host
+        branch. Members named on the lesson, and members with an attendance
+        row, are in the audience whatever the kind.
+        """
         Attendance = apps.get_model("training", "Attendance")
         LessonHost = apps.get_model("training", "LessonHost")
+        Post = apps.get_model("members", "Post")
         # Plain (uncorrelated) subqueries: the database reads the member's few
         # rows through the indexes once, instead of probing for every lesson.
         accepted_host = LessonHost.objects.filter(branch_id=member.branch_id, status="accepted").values("lesson_id")
+        on_committee = Post.objects.current().committee().filter(member=member).values("branch_id")
+        committee_host = LessonHost.objects.filter(branch_id__in=on_committee, status="accepted").values("lesson_id")
         has_row = Attendance.objects.filter(member=member).values("lesson_id")
         invited = self.model.extra_audience.through.objects.filter(member=member).values("lesson_id")
-        return self.exclude(status="draft").filter(Q(pk__in=accepted_host) | Q(pk__in=has_row) | Q(pk__in=invited))
+        narrow = (*COMMITTEE_AUDIENCE_KINDS, *GROUP_AUDIENCE_KINDS)
+        by_branch = Q(pk__in=accepted_host) & ~Q(kind__in=narrow)
+        by_committee = Q(pk__in=committee_host, kind__in=COMMITTEE_AUDIENCE_KINDS)
+        by_group = Q(pk__in=[])
+        if member.party_group:
+            by_group = Q(pk__in=accepted_host, kind__in=GROUP_AUDIENCE_KINDS, party_group=member.party_group)
+        return self.exclude(status="draft").filter(
+            by_branch | by_committee | by_group | Q(pk__in=has_row) | Q(pk__in=invited)
+        )
 
     def hosted_by(self, branch_ids):
         """Keep lessons where one of *branch_ids* is organiser or invited co-host."""

@@ -1,12 +1,10 @@
 """The dashboard's figures as an XLSX workbook: one sheet per table, real numbers."""
 
-import io
-
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from assessments.models import YearEndAssessment
+from core.spreadsheets import new_workbook, workbook_bytes
 
 
 def _sheet(workbook, title, header, rows):
@@ -30,7 +28,7 @@ def _percent_cells(sheet, columns):
 
 def dashboard_xlsx(data, *, members=None) -> bytes:
     """Return the workbook for a dashboard (and, for one branch, its members)."""
-    workbook = Workbook()
+    workbook = new_workbook()
     workbook.remove(workbook.active)
     kpis = _sheet(
         workbook,
@@ -134,6 +132,4 @@ def dashboard_xlsx(data, *, members=None) -> bytes:
             ],
         )
         _percent_cells(workbook[_("Members")], ["B"])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)

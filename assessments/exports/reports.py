@@ -1,15 +1,14 @@
 """A checkup report's figures as HTML, PDF and XLSX; the figures come from assessments.selectors.reports."""
 
 import datetime
-import io
 
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from assessments.models import RectificationItem
 from assessments.selectors.reports import period_label
+from core.spreadsheets import new_workbook, workbook_bytes
 from training.pdf import html_to_pdf
 
 XLSX_DATE = "yyyy-mm-dd"
@@ -146,7 +145,7 @@ def _date(value: str | None) -> datetime.date | None:
 def report_xlsx(figures: dict) -> bytes:
     """Return the report as a workbook: one sheet per section, real numbers and dates."""
     context = report_context(figures)
-    workbook = Workbook()
+    workbook = new_workbook()
     workbook.remove(workbook.active)
     year = figures["year"]
 
@@ -357,6 +356,4 @@ def report_xlsx(figures: dict) -> bytes:
         ],
         {3: XLSX_HOURS, 4: XLSX_PERCENT, 5: XLSX_PERCENT, 6: XLSX_PERCENT},
     )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from branches.models import Branch
 from members.identity import parse_id_number, validate_mobile_phone
 from members.models import Member
+from members.sensitive import masked, reveal_fields
 from members.services.members import MEMBER_DATA_FIELDS
 
 
@@ -47,8 +48,24 @@ class MemberForm(forms.ModelForm):
             "full_member_on": DateInput(),
         }
 
+    def __init__(self, *args, viewer, where: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The inputs never hold a full number the viewer may not see: they get
+        # the masked value, and a masked value sent back unchanged keeps the
+        # stored one (see clean_id_number and clean_phone).
+        if self.instance.pk and not self.is_bound:
+            self.initial.update(reveal_fields(viewer, self.instance, ["id_number", "phone"], where=where))
+        for name in ("id_number", "phone"):
+            self.fields[name].widget.attrs["autocomplete"] = "off"
+
+    def _unchanged_mask(self, name: str, value: str) -> bool:
+        stored = getattr(self.instance, name) or ""
+        return bool(self.instance.pk and stored and value and value == masked(self.instance, name))
+
     def clean_id_number(self):
         value = (self.cleaned_data.get("id_number") or "").strip().upper()
+        if self._unchanged_mask("id_number", value):
+            return self.instance.id_number
         if not value:
             return None
         parse_id_number(value)
@@ -56,6 +73,8 @@ class MemberForm(forms.ModelForm):
 
     def clean_phone(self):
         value = self.cleaned_data.get("phone", "").strip()
+        if self._unchanged_mask("phone", value):
+            return self.instance.phone
         validate_mobile_phone(value)
         return value
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from branches.models import Branch
 from core.audit import audit_record, changes_between
+from members.identity import mask_id_number, mask_phone
 from members.models import Member, Membership
 from members.services.figures import mark_figures_stale
 
@@ -40,6 +41,12 @@ def member_data(member: Member) -> dict:
     return model_to_dict(member, fields=MEMBER_DATA_FIELDS)
 
 
+def _masked_changes(changes: dict) -> dict:
+    """The audit log never holds a full ID or phone number: it keeps the masked old and new values."""
+    masks = {"id_number": mask_id_number, "phone": mask_phone}
+    return {key: [masks[key](v) for v in values] if key in masks else values for key, values in changes.items()}
+
+
 @transaction.atomic
 def member_create(*, branch: Branch, data: dict, actor, joined_branch_on: datetime.date | None = None) -> Member:
     """Create a member in *branch* and open their first membership."""
@@ -69,7 +76,7 @@ def member_update(*, member: Member, data: dict, actor) -> bool:
     member.save()
     if "status" in changes:
         _status_changed(member)
-    audit_record(actor=actor, action="member.updated", target=member, payload=changes)
+    audit_record(actor=actor, action="member.updated", target=member, payload=_masked_changes(changes))
     return True
 
 

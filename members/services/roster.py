@@ -5,22 +5,22 @@ written in one transaction only when the whole file is valid.
 """
 
 import datetime
-import io
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from branches.models import Branch
+from core.spreadsheets import new_workbook, read_xlsx_rows, workbook_bytes
 from members.cells import cell_date, cell_text
-from members.identity import MOBILE_PHONE, mask_id_number, mask_phone, normalise_id_number, parse_id_number
+from members.identity import MOBILE_PHONE, normalise_id_number, parse_id_number
 from members.models import Member
 from members.permissions import roles_for
+from members.sensitive import reveal_many
 from members.services.members import member_create, member_data, member_transfer, member_update
 
 # The columns branch secretaries already keep; the sheet format is fixed, so
@@ -106,19 +106,10 @@ class RosterInvalid(Exception):
 # --- reading ---------------------------------------------------------------
 
 
-def _read_sheet(file) -> tuple[list[str], list[tuple[int, tuple]]]:
-    try:
-        workbook = load_workbook(file, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a file that is not xlsx
-        raise ValidationError(_("The file is not an Excel workbook (.xlsx).")) from None
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None) or ()
-    body = []
-    for line, values in enumerate(rows, start=2):
-        if any(cell_text(v) for v in values):
-            body.append((line, values))
-    workbook.close()
+def _read_sheet(file) -> tuple[list[str], list[tuple[int, list]]]:
+    rows = read_xlsx_rows(file, max_rows=MAX_ROWS)
+    header = rows[0][1] if rows else []
+    body = [(line, values) for line, values in rows[1:] if any(cell_text(v) for v in values)]
     return [cell_text(h) for h in header], body
 
 
@@ -146,7 +137,10 @@ def roster_check(file, *, actor) -> RosterCheck:
     branches = _branch_lookup()
     roles = roles_for(actor) if actor is not None else None
     writable = None if roles is None or roles.is_leadership else roles.committee_branch_ids
-    id_numbers = [normalise_id_number(cell_text(values[index["身份证号"]])) for _line, values in body]
+    id_column = index["身份证号"]
+    id_numbers = [
+        normalise_id_number(cell_text(values[id_column] if id_column < len(values) else None)) for _line, values in body
+    ]
     known = {
         m.id_number: m
         for m in Member.objects.select_related("branch").filter(id_number__in=[n for n in id_numbers if n])
@@ -321,7 +315,7 @@ def roster_import(file, *, actor) -> dict[str, int]:
 
 
 def _sheet_with_header(title: str):
-    workbook = Workbook()
+    workbook = new_workbook()
     sheet = workbook.active
     sheet.title = title
     sheet.append(COLUMNS)
@@ -337,9 +331,7 @@ def _sheet_with_header(title: str):
 
 
 def _to_bytes(workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def roster_template() -> bytes:
@@ -358,21 +350,20 @@ def roster_template() -> bytes:
     return _to_bytes(workbook)
 
 
-def roster_export(members, *, viewer) -> bytes:
+def roster_export(members, *, viewer, where: str = "roster export") -> bytes:
     """Return *members* as a roster workbook; ID and phone masked unless *viewer* may see them."""
-    from members.permissions import can_view_identity
-
     workbook, sheet = _sheet_with_header("党员花名册")
     gender_label = {v: k for k, v in GENDERS.items()}
     status_label = {v: k for k, v in STATUSES.items()}
-    for number, member in enumerate(members, start=1):
-        full = viewer is None or can_view_identity(viewer, member)
+    members = list(members)
+    shown = reveal_many(viewer, members, ["id_number", "phone"], where=where)
+    for number, (member, numbers) in enumerate(zip(members, shown, strict=True), start=1):
         sheet.append(
             (
                 number,
                 member.full_name,
                 member.branch.name,
-                member.id_number if full else mask_id_number(member.id_number),
+                numbers["id_number"],
                 gender_label.get(member.gender, ""),
                 member.ethnicity,
                 member.birth_date,
@@ -383,7 +374,7 @@ def roster_export(members, *, viewer) -> bytes:
                 member.job_post,
                 member.party_title,
                 member.party_group,
-                member.phone if full else mask_phone(member.phone),
+                numbers["phone"],
                 member.landline,
                 status_label.get(member.status, ""),
             )

@@ -51,7 +51,7 @@ def member_detail_view(request, member_id):
 
 def member_edit(request, member_id):
     member = get_member_for_user(request, member_id, write=True)
-    form = MemberForm(request.POST or None, instance=member)
+    form = MemberForm(request.POST or None, instance=member, viewer=request.user, where=request.path)
     if request.method == "POST" and form.is_valid():
         member_update(member=member, data=form.cleaned_data, actor=request.user)
         messages.success(request, _("The member's record was saved."))
@@ -80,7 +80,7 @@ def member_transfer_view(request, member_id):
 @manager_required
 def member_export(request):
     _form, members = _filtered_members(request)
-    content = roster_export(members, viewer=request.user)
+    content = roster_export(members, viewer=request.user, where=request.path)
     filename = f"roster-{timezone.localdate():%Y%m%d}.xlsx"
     return HttpResponse(
         content, content_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -8,6 +8,7 @@ from django.utils.translation import pgettext_lazy
 from branches.models import Branch, Venue
 from members.models import Member
 from training.models import Attendance, Lesson, OutsideLecturer, StudyPlanItem
+from training.querysets import GROUP_AUDIENCE_KINDS
 from training.rules import default_credit_hours, study_requirement_for
 
 
@@ -46,6 +47,7 @@ class LessonForm(forms.ModelForm):
             "organiser",
             "title",
             "kind",
+            "party_group",
             "format",
             "topic",
             "start",
@@ -126,6 +128,10 @@ class LessonForm(forms.ModelForm):
             self.add_error("lecturer_outside", _("Choose one lecturer only."))
         if cleaned.get("venue") and cleaned.get("outside_place"):
             self.add_error("outside_place", _("Choose a venue or write an outside place, not both."))
+        if cleaned.get("kind") in GROUP_AUDIENCE_KINDS and not cleaned.get("party_group", "").strip():
+            self.add_error("party_group", _("Name the Party cell whose meeting this is."))
+        elif cleaned.get("kind") not in GROUP_AUDIENCE_KINDS:
+            cleaned["party_group"] = ""
         if start and end and cleaned.get("kind") and not self.errors:
             default = default_credit_hours(
                 kind=cleaned["kind"], start=start, end=end, requirement=study_requirement_for(start.year)

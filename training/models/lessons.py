@@ -113,6 +113,13 @@ class Lesson(models.Model):
         related_name="lessons",
         verbose_name=_("plan item"),
     )
+    party_group = models.CharField(
+        _("Party cell"),
+        max_length=50,
+        blank=True,
+        db_default="",
+        help_text=_("For a Party cell meeting: the cell whose members attend, as written on their records."),
+    )
     extra_audience = models.ManyToManyField(
         "members.Member",
         blank=True,

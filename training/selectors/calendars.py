@@ -160,8 +160,10 @@ def _branch_lessons(roles: PartyRoles, branch: Branch) -> QuerySet[Lesson]:
             ~Q(status=Lesson.Status.DRAFT) | Q(organiser_id=branch.pk)
         )
     else:
+        # Outside the committee, the audience rule decides (no committee
+        # meetings for plain members, a Party cell meeting for its cell).
         hosts = hosts.filter(status=LessonHost.Status.ACCEPTED)
-        lessons = Lesson.objects.filter(Exists(hosts)).exclude(status=Lesson.Status.DRAFT)
+        lessons = Lesson.objects.filter(Exists(hosts)).exclude(status=Lesson.Status.DRAFT).visible_to(roles)
     return lessons.annotate(host_status=Subquery(hosts.values("status")[:1]))
 
 

@@ -7,7 +7,7 @@ accepted to co-host it: a joint lesson counts once for each host branch.
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Sum, Value
@@ -360,11 +360,26 @@ class BranchTrainingPanel:
     compliance: MeetingCompliance
 
 
-def branch_training_panel(branch: Branch, year: int, on: datetime.date | None = None) -> BranchTrainingPanel:
-    """Return plan versus actual and meeting compliance of the branch for *year*, for its pages."""
+def branch_training_panel(
+    branch: Branch, year: int, on: datetime.date | None = None, *, roles=None
+) -> BranchTrainingPanel:
+    """Return plan versus actual and meeting compliance of the branch for *year*, for its pages.
+
+    With *roles* outside the branch committee and leadership, the held
+    lessons listed by name are only those in the user's audience (no
+    committee meeting for a plain member); the counts and hours stay whole.
+    """
+    plan = plan_vs_actual(branch, year)
+    if roles is not None and not roles.is_leadership and branch.pk not in roles.committee_branch_ids:
+        visible = set(
+            Lesson.objects.visible_to(roles)
+            .filter(pk__in=[lesson.pk for lesson in plan.unplanned])
+            .values_list("pk", flat=True)
+        )
+        plan = replace(plan, unplanned=[lesson for lesson in plan.unplanned if lesson.pk in visible])
     return BranchTrainingPanel(
         branch=branch,
         year=year,
-        plan=plan_vs_actual(branch, year),
+        plan=plan,
         compliance=meeting_compliance(branch, year, on),
     )

@@ -30,6 +30,7 @@ from training.models import (
     OutsideLecturer,
     Question,
 )
+from training.querysets import COMMITTEE_AUDIENCE_KINDS, GROUP_AUDIENCE_KINDS
 from training.services.figures import mark_lesson_stale
 
 CHECKIN_STEP_SECONDS = 15
@@ -134,16 +135,21 @@ def lesson_audience(lesson: Lesson):
 
     Membership is taken on the lesson's day (members.selectors.memberships):
     someone who joins after the lesson, or left before it, is not in its
-    audience. A branch committee meeting (支委会) is for the committee only.
+    audience. It is the audience rule of LessonQuerySet.for_member, from the
+    lesson's side: a branch committee meeting (支委会) is for the committee
+    only, a Party cell meeting (党小组会) for the members of that cell.
     """
     on = timezone.localdate(lesson.start)
     accepted = LessonHost.objects.filter(lesson=lesson, status=LessonHost.Status.ACCEPTED).values("branch_id")
     named = Lesson.extra_audience.through.objects.filter(lesson=lesson).values("member_id")
-    if lesson.kind == Lesson.Kind.COMMITTEE_MEETING:
+    on_day = Q(pk__in=members_of(accepted, on).values("pk"))
+    if lesson.kind in COMMITTEE_AUDIENCE_KINDS:
         committee = Post.objects.current(on).committee().filter(branch_id__in=accepted).values("member_id")
-        by_branch = Q(pk__in=committee) & Q(pk__in=members_of(accepted, on).values("pk"))
+        by_branch = Q(pk__in=committee) & on_day
+    elif lesson.kind in GROUP_AUDIENCE_KINDS:
+        by_branch = (on_day & Q(party_group=lesson.party_group)) if lesson.party_group else Q(pk__in=[])
     else:
-        by_branch = Q(pk__in=members_of(accepted, on).values("pk"))
+        by_branch = on_day
     return bureau_members_on(on).filter(by_branch | Q(pk__in=named))
 
 

@@ -7,9 +7,7 @@ member, date and course are already recorded is skipped, so importing the
 same file again adds nothing.
 """
 
-import csv
 import datetime
-import io
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -20,9 +18,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 
 from core.audit import audit_record
+from core.spreadsheets import decode_text, read_csv_rows, read_xlsx_rows
 from members.cells import cell_date, cell_text
 from members.identity import MOBILE_PHONE, normalise_id_number, parse_id_number
 from members.models import Member
@@ -104,42 +102,13 @@ def _squash(text: str) -> str:
     return _SPACES.sub("", text)
 
 
-def _read_csv(file) -> list[list]:
-    data = file.read()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationError(_("The file is neither UTF-8 nor GBK text; save it again as CSV or .xlsx."))
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error:
-        raise ValidationError(_("The file is not a readable CSV file.")) from None
-
-
-def _read_xlsx(file) -> list[tuple]:
-    try:
-        workbook = load_workbook(file, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a file that is not xlsx
-        raise ValidationError(_("The file is not an Excel workbook (.xlsx).")) from None
-    try:
-        return list(workbook.worksheets[0].iter_rows(values_only=True))
-    finally:
-        workbook.close()
-
-
 def _read_table(file, filename: str) -> tuple[int, list[str], list[tuple[int, list]]]:
     """Return (header line, header, [(line, values)]) with empty rows left out."""
     suffix = PurePath(filename).suffix.lower()
     if suffix == ".csv":
-        rows = _read_csv(file)
+        rows = [values for _line, values in read_csv_rows(decode_text(file.read()), max_rows=MAX_ROWS)]
     elif suffix == ".xlsx":
-        rows = _read_xlsx(file)
+        rows = [values for _line, values in read_xlsx_rows(file, max_rows=MAX_ROWS)]
     else:
         raise ValidationError(_("Upload a .csv or .xlsx file."))
     header_index = 0

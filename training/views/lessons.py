@@ -286,11 +286,15 @@ def projector_list(request, lesson_id):
 @login_not_required
 def check_in_view(request, lesson_id, token):
     """Scanned from the projector: mark the member present, or ask them to log in first."""
-    lesson = get_object_or_404(Lesson, pk=lesson_id)
+    # A missing lesson and a wrong code get the same answer, without the
+    # lesson's title: the URL must not tell anyone which lessons exist.
+    lesson = Lesson.objects.filter(pk=lesson_id).first()
     try:
-        checkin_verify(lesson, token)
+        checkin_verify(lesson or Lesson(pk=lesson_id), token)
+        if lesson is None:
+            raise CheckInRefused(_("This check-in code is not valid for this lesson."))
     except CheckInRefused as exc:
-        return render(request, "training/check_in_result.html", {"error": str(exc), "lesson": lesson}, status=400)
+        return render(request, "training/check_in_result.html", {"error": str(exc)}, status=400)
     if not request.user.is_authenticated:
         # The code expires in seconds; remember the scan while the member logs in.
         request.session[PENDING_CHECKIN] = signing.dumps({"lesson": lesson.pk, "at": timezone.now().timestamp()})

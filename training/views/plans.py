@@ -41,7 +41,7 @@ def _render_plan(request, branch, year, form, *, status=200):
     context = {
         "branch": branch,
         "year": year,
-        "panel": branch_training_panel(branch, year),
+        "panel": branch_training_panel(branch, year, roles=roles_for(request.user)),
         "can_edit": can_edit,
         "form": form if can_edit else None,
         "previous_year": year - 1 if year > FIRST_YEAR else None,

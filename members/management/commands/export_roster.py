@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         members = Member.objects.select_related("branch").order_by("branch__sort_order", "name_pinyin", "pk")
-        content = roster_export(members, viewer=None)
+        content = roster_export(members, viewer=None, where="manage.py export_roster")
         count = members.count()
         with open(options["file"], "wb") as handle:
             handle.write(content)
