@@ -48,6 +48,8 @@ class Worker:
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            # Work a task queues goes through the outbox; publish it at once.
+            "OUTBOX_KICK": "true",
             **env,
         }
         self.log = open(log_dir / f"{self.name}.log", "w")  # noqa: SIM115
@@ -106,9 +108,10 @@ class Worker:
 
 
 @pytest.fixture
-def worker_factory(transactional_db, tmp_path):
+def worker_factory(transactional_db, tmp_path, settings):
     _require_services()
     purge_queues()
+    settings.OUTBOX_KICK = True  # what this process queues is published right after the commit
     started = []
 
     def make(**env):
