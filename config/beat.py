@@ -58,9 +58,16 @@ class BeatLock:
     def acquire(self) -> bool:
         if self.broker_url.startswith(("redis://", "rediss://")):
             import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
 
+            # Fail fast while Redis is down (redis-py retries with backoff by
+            # default, seconds per call); the next tick tries again.
             self._redis = redis.Redis.from_url(
-                self.broker_url, socket_timeout=self.timeout, socket_connect_timeout=self.timeout
+                self.broker_url,
+                socket_timeout=self.timeout,
+                socket_connect_timeout=self.timeout,
+                retry=Retry(NoBackoff(), 0),
             )
             taken = bool(self._redis.set(LOCK_KEY, self.token, nx=True, ex=LOCK_TTL))
             if taken:
