@@ -52,7 +52,7 @@ def process_env(**env) -> dict:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_BROKER_URL": _redirected_broker() or settings.CELERY_BROKER_URL,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         # Work a task queues goes through the outbox; publish it at once.
         "OUTBOX_KICK": "true",
@@ -120,9 +120,14 @@ class Worker:
 
 
 @pytest.fixture
-def worker_factory(transactional_db, tmp_path, settings):
+def worker_factory(transactional_db, tmp_path, settings, own_redis):
+    """Workers on the test database and on a Redis of the test's own.
+
+    A shared Redis would let the workers of parallel tests take each
+    other's messages, and one test's clean-up purge another's queues. A test
+    that already set its broker (a proxy it cuts) keeps it.
+    """
     _require_services()
-    purge_queues()
     settings.OUTBOX_KICK = True  # what this process queues is published right after the commit
     started = []
 
@@ -131,10 +136,12 @@ def worker_factory(transactional_db, tmp_path, settings):
         started.append(worker)
         return worker
 
-    yield make
-    for worker in started:
-        worker.stop()
-    purge_queues()
+    with publishing_to(own_redis.url) if _redirected_broker() is None else contextlib.nullcontext():
+        purge_queues()
+        yield make
+        for worker in started:
+            worker.stop()
+        purge_queues()
     # A killed worker's pool process may still hold a connection for a moment;
     # close them so the test database can be dropped at the end of the run.
     with connection.cursor() as cursor:
@@ -152,6 +159,11 @@ def wait_for(condition, *, timeout=60, interval=0.1):
             return value
         time.sleep(interval)
     return condition()
+
+
+def _redirected_broker() -> str | None:
+    """The URL publishing_to() set, if any (app.conf.broker_write_url falls back to broker_url)."""
+    return app.conf.get("broker_write_url")
 
 
 def free_port() -> int:
@@ -262,7 +274,7 @@ class Beat:
 
 
 @pytest.fixture
-def beat_factory(worker_factory, tmp_path):
+def beat_factory(transactional_db, tmp_path):
     """Beats on the test database and broker, stopped at the end of the test."""
     started = []
 
@@ -271,6 +283,7 @@ def beat_factory(worker_factory, tmp_path):
         started.append(beat)
         return beat
 
+    _require_services()
     yield make
     for beat in started:
         beat.stop()

@@ -46,10 +46,29 @@ def fast(settings):
 
 
 @pytest.fixture
+def broker(own_redis):
+    """This test's own Redis as the broker of this process and of the workers and beats it starts.
+
+    The shared Redis is shared with parallel test processes, whose workers
+    would take this test's messages (and whose clean-up purges the queues).
+    """
+    with publishing_to(own_redis.url):
+        yield {"CELERY_BROKER_URL": own_redis.url, **FAST}
+
+
+@pytest.fixture
 def redis_proxy(own_redis):
     proxy = TcpProxy("127.0.0.1", own_redis.port).start()
     yield proxy
     proxy.stop()
+
+
+@pytest.fixture
+def broker_via_proxy(redis_proxy):
+    """Like broker, through a proxy in front of the test's own Redis that the test cuts."""
+    url = f"redis://127.0.0.1:{redis_proxy.port}/0"
+    with publishing_to(url):
+        yield {"CELERY_BROKER_URL": url, **FAST}
 
 
 @pytest.fixture
@@ -75,9 +94,8 @@ def leader_member(leader):
 
 
 def test_actions_answer_within_a_second_with_the_broker_down_and_nothing_is_lost_or_sent_twice(
-    worker_factory, beat_factory, redis_proxy, client, branch_a, secretary, leader, fast
+    broker_via_proxy, redis_proxy, worker_factory, beat_factory, client, branch_a, secretary, leader, fast
 ):
-    broker = f"redis://127.0.0.1:{redis_proxy.port}/0"
     Member.objects.filter(user=secretary).update(email="secretary@example.org")
     absentees = MemberFactory.create_batch(8, branch=branch_a)
     earlier = LessonFactory(organiser=branch_a, start=timezone.now() - datetime.timedelta(days=7), status="held")
@@ -88,41 +106,38 @@ def test_actions_answer_within_a_second_with_the_broker_down_and_nothing_is_lost
         audience_sync(lesson=lesson)
     leader_member(leader)
 
-    with publishing_to(broker):
+    client.force_login(secretary)
+    assert client.get(reverse("home")).status_code == 200  # a warm process, as a web worker is
+    answers = []
+    month = timezone.localdate().strftime("%Y-%m")
+    for blackhole, lesson in zip((True, False), lessons, strict=True):
+        redis_proxy.cut(blackhole=blackhole)  # a hung broker, then a stopped one
         client.force_login(secretary)
-        assert client.get(reverse("home")).status_code == 200  # a warm process, as a web worker is
-        answers = []
-        month = timezone.localdate().strftime("%Y-%m")
-        for blackhole, lesson in zip((True, False), lessons, strict=True):
-            redis_proxy.cut(blackhole=blackhole)  # a hung broker, then a stopped one
-            client.force_login(secretary)
-            response, seconds = timed(
-                lambda lesson=lesson: client.post(reverse("training:lesson_close", args=[lesson.pk]))
+        response, seconds = timed(lambda lesson=lesson: client.post(reverse("training:lesson_close", args=[lesson.pk])))
+        answers.append((response.status_code, seconds))
+        client.force_login(leader)
+        response, seconds = timed(
+            lambda bh=blackhole: client.post(
+                reverse("reports:report_new"),
+                {"period": "month", "month": month, "branch": "" if bh else branch_a.pk},
             )
-            answers.append((response.status_code, seconds))
-            client.force_login(leader)
-            response, seconds = timed(
-                lambda bh=blackhole: client.post(
-                    reverse("reports:report_new"),
-                    {"period": "month", "month": month, "branch": "" if bh else branch_a.pk},
-                )
-            )
-            answers.append((response.status_code, seconds))
-        print("answers during the outage:", answers)
-        assert all(status == 302 and seconds < 1 for status, seconds in answers), answers
-        assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 4  # two absence checks, two compiles
+        )
+        answers.append((response.status_code, seconds))
+    print("answers during the outage:", answers)
+    assert all(status == 302 and seconds < 1 for status, seconds in answers), answers
+    assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 4  # two absence checks, two compiles
 
-        redis_proxy.restore()
-        worker_factory(CELERY_BROKER_URL=broker, **FAST).start(concurrency=2)
-        beat_factory(CELERY_BROKER_URL=broker, **FAST).start()
+    redis_proxy.restore()
+    worker_factory(**broker_via_proxy).start(concurrency=2)
+    beat_factory(**broker_via_proxy).start()
 
-        def all_done():
-            reports = set(CheckupReport.objects.values_list("status", flat=True))
-            emails = Notification.objects.filter(kind="absence_warning", channel="email")
-            announced = Notification.objects.filter(kind="report_ready").count() == 2  # one per report, one leader
-            return reports == {"done"} and announced and emails.count() and not emails.exclude(status="sent").exists()
+    def all_done():
+        reports = set(CheckupReport.objects.values_list("status", flat=True))
+        emails = Notification.objects.filter(kind="absence_warning", channel="email")
+        announced = Notification.objects.filter(kind="report_ready").count() == 2  # one per report, one leader
+        return reports == {"done"} and announced and emails.count() and not emails.exclude(status="sent").exists()
 
-        assert wait_for(all_done, timeout=60, interval=0.5), list(CheckupReport.objects.values("status", "error"))
+    assert wait_for(all_done, timeout=60, interval=0.5), list(CheckupReport.objects.values("status", "error"))
     assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
     emails = list(Notification.objects.filter(kind="absence_warning", channel="email").values_list("pk", flat=True))
     logs = list(DeliveryLog.objects.filter(notification_id__in=emails).values_list("notification_id", flat=True))
@@ -137,9 +152,7 @@ def test_actions_answer_within_a_second_with_the_broker_down_and_nothing_is_lost
 # --- 2. beat survives Redis going away, and Redis coming back empty --------------------------------
 
 
-def test_beat_rides_out_a_redis_restart_without_its_data_and_never_runs_twice(
-    worker_factory, beat_factory, own_redis, fast
-):
+def test_beat_rides_out_a_redis_restart_without_its_data_and_never_runs_twice(beat_factory, own_redis, fast):
     store = redis.Redis(port=own_redis.port, socket_connect_timeout=0.5)
     beat = beat_factory(CELERY_BROKER_URL=own_redis.url, **FAST).start()
     holder = wait_for(lambda: store.get(LOCK_KEY), timeout=30)
@@ -164,8 +177,8 @@ def test_beat_rides_out_a_redis_restart_without_its_data_and_never_runs_twice(
 # --- 3. PostgreSQL goes away and comes back: the worker's tasks succeed again ----------------------
 
 
-def test_the_worker_reconnects_after_the_database_returns(worker_factory, pg_proxy, branch_a, leader, fast):
-    worker_factory(DATABASE_URL=database_url(pg_proxy.port), **FAST).start()
+def test_the_worker_reconnects_after_the_database_returns(broker, worker_factory, pg_proxy, branch_a, leader, fast):
+    worker_factory(DATABASE_URL=database_url(pg_proxy.port), **broker).start()
     today = timezone.localdate()
     first = report_request(period="month", start=today.replace(day=1), actor=leader)
     done = lambda report: CheckupReport.objects.filter(pk=report.pk, status="done").exists()  # noqa: E731
@@ -181,9 +194,9 @@ def test_the_worker_reconnects_after_the_database_returns(worker_factory, pg_pro
 
 
 def test_a_compile_cut_off_by_the_database_is_finished_after_it_returns(
-    worker_factory, beat_factory, pg_proxy, branch_a, leader, fast
+    broker, worker_factory, beat_factory, pg_proxy, branch_a, leader, fast
 ):
-    env = {"DATABASE_URL": database_url(pg_proxy.port), **FAST}
+    env = {"DATABASE_URL": database_url(pg_proxy.port), **broker}
     worker_factory(**env).start()
     beat_factory(**env).start()
     report = report_request(period="year", start=timezone.localdate(), actor=leader)
@@ -200,7 +213,9 @@ def test_a_compile_cut_off_by_the_database_is_finished_after_it_returns(
 
 
 @pytest.mark.parametrize("moment", ["never started", "just claimed", "mid-compile"])
-def test_no_report_is_stuck_after_a_sigkill(worker_factory, beat_factory, branch_a, leader, settings, fast, moment):
+def test_no_report_is_stuck_after_a_sigkill(
+    broker, worker_factory, beat_factory, branch_a, leader, settings, fast, moment
+):
     leader_member(leader)
     start = timezone.localdate().replace(day=1)
     if moment == "never started":
@@ -209,15 +224,15 @@ def test_no_report_is_stuck_after_a_sigkill(worker_factory, beat_factory, branch
         report = report_request(period="month", start=start, actor=leader)
         OutboxMessage.objects.update(sent_at=timezone.now())
     else:
-        doomed = worker_factory(**FAST).start()
+        doomed = worker_factory(**broker).start()
         report = report_request(period="month", start=start, actor=leader)
         assert wait_for(lambda: CheckupReport.objects.filter(pk=report.pk, status="running").exists(), interval=0.01)
         if moment == "mid-compile":
             time.sleep(0.3)
         doomed.kill()
         assert CheckupReport.objects.get(pk=report.pk).status == "running", "the kill came too late"
-    worker_factory(**FAST).start()
-    beat_factory(**FAST).start()
+    worker_factory(**broker).start()
+    beat_factory(**broker).start()
     announced = Notification.objects.filter(kind="report_ready")
     done = CheckupReport.objects.filter(pk=report.pk, status="done")
     assert wait_for(lambda: done.exists() and announced.exists(), timeout=40), list(
