@@ -125,3 +125,12 @@ def test_the_worker_checks_its_database_connection_before_each_task():
     from config.celery import start_with_a_usable_database_connection
 
     assert any(receiver() is start_with_a_usable_database_connection for _key, receiver in task_prerun.receivers)
+
+
+def test_tasks_that_carry_queued_work_retry_while_the_database_is_away():
+    from django.db import InterfaceError, OperationalError
+
+    tasks = _our_tasks()
+    for name in ("members.tasks.deliver_notification", "training.tasks.send_absence_warnings"):
+        assert {OperationalError, InterfaceError} <= set(tasks[name].autoretry_for), name
+        assert tasks[name].max_retries >= 5, name

@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 
 @shared_task
@@ -25,7 +26,16 @@ def escalate_lesson_reminders() -> int:
     return escalate_unread_lesson_reminders()
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+# Retried while the database is away (the warnings are deduplicated, so a
+# retry after a partial run sends nothing twice).
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=10,
+)
 def send_absence_warnings(lesson_id: int) -> int:
     """After a lesson closes: warn the committee about repeated absence (dedup makes it safe to rerun)."""
     from training.services.reminders import absence_warnings_send
