@@ -94,3 +94,4 @@ def test_status_page_shows_the_same_picture_to_staff(client, admin_user):
     assert 'data-check="database"' in html and 'data-check="outbox"' in html
     assert "系统状态" in html and "可连接" in html and "ok: 0 differences" in html
     assert 'id="status-overall" data-status="degraded"' in html  # no worker heartbeat yet
+    assert 'hx-trigger="every 10s"' in html  # the page refreshes itself
