@@ -30,18 +30,28 @@ def send_secretary_digest() -> int:
 def compile_checkup_report(self, report_id: int) -> str:
     """Compile one checkup report; the claim makes a redelivery or a second call a no-op.
 
-    A redelivery after a worker died finds the row still running ("busy");
-    it looks once more when the dead run is past the hard time limit, and
-    then compiles the report itself.
+    A redelivery while another run holds the lease answers "busy" and stops:
+    if that run is dead its lease lapses within REPORT_LEASE_SECONDS and the
+    sweep queues the report again. A database error (the database went away)
+    is retried once the lease has lapsed, so the retry can claim the report.
     """
     from django.conf import settings
+    from django.db import InterfaceError, OperationalError
 
     from assessments.services.reports import report_compile
 
-    result = report_compile(report_id)
-    if result == "busy" and self.request.retries == 0:
-        raise self.retry(countdown=settings.CELERY_TASK_TIME_LIMIT + 60, max_retries=1)
-    return result
+    try:
+        return report_compile(report_id)
+    except (OperationalError, InterfaceError) as exc:
+        raise self.retry(exc=exc, countdown=settings.REPORT_LEASE_SECONDS + 1, max_retries=20) from exc
+
+
+@shared_task
+def sweep_checkup_reports() -> dict:
+    """Beat, every half minute: queue again the reports whose lease lapsed; fail those out of attempts."""
+    from assessments.services.reports import reports_sweep
+
+    return reports_sweep()
 
 
 @shared_task

@@ -41,6 +41,7 @@ report_patterns = [
     path("new/", reports.report_new, name="report_new"),
     path("<int:report_id>/", reports.report_detail, name="report_detail"),
     path("<int:report_id>/status/", reports.report_status, name="report_status"),
+    path("<int:report_id>/retry/", reports.report_retry_view, name="report_retry"),
     path("<int:report_id>/pdf/", reports.report_pdf, name="report_pdf"),
     path("<int:report_id>/xlsx/", reports.report_xlsx, name="report_xlsx"),
 ]

@@ -1,10 +1,12 @@
 """Pages that draw on every app, wired here so that no app reaches to its right."""
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from config.status import system_status
 from members.permissions import roles_for
 from members.selectors.members import branch_list_with_counts
 from training.selectors.figures import figures_freshness
@@ -31,7 +33,17 @@ def home(request):
 
 @login_not_required
 def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
+    """JSON for monitoring: 200 while the database and the broker answer, 503 otherwise."""
+    status = system_status()
+    healthy = status["database"]["ok"] and status["broker"]["ok"]
+    return JsonResponse(status, status=200 if healthy else 503, json_dumps_params={"ensure_ascii": False})
+
+
+def status_page(request):
+    """The same picture as /healthz, as a page for staff."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    return render(request, "status.html", {"status": system_status()})
 
 
 @login_not_required

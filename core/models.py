@@ -28,3 +28,46 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.target_type}#{self.target_id}"
+
+
+class OutboxMessage(models.Model):
+    """One piece of background work, written in the transaction that asks for it.
+
+    The relay (core.outbox) hands it to Celery when the broker answers and
+    only then sets sent_at; claimed_until keeps two relays off the same row.
+    """
+
+    task = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox")
+        ordering = ["pk"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=models.Q(sent_at__isnull=True), name="outbox_pending"),
+            models.Index(fields=["sent_at"], name="outbox_sent_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.task}{tuple(self.args)}"
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a background process (worker, beat) or the last result of a periodic check."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    at = models.DateTimeField(_("at"))
+    detail = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self):
+        return f"{self.name} @ {self.at:%Y-%m-%d %H:%M:%S}"

@@ -1,5 +1,5 @@
 from celery import shared_task
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 
 
 # Send failures are retried through the row's send_after and the minute sweep
@@ -8,7 +8,7 @@ from django.db import OperationalError
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
+    autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=30,
     retry_backoff_max=600,
     max_retries=5,

@@ -119,3 +119,36 @@ def test_beat_purges_the_identity_access_log_nightly():
     assert app.tasks[entry["task"]].name == "members.tasks.purge_identity_access_log"
     assert entry["schedule"].hour == {1} and entry["schedule"].minute == {30}
     assert settings.IDENTITY_ACCESS_RETENTION_DAYS >= 183
+
+
+def test_beat_relays_the_outbox_and_sweeps_reports_every_few_seconds():
+    relay = app.conf.beat_schedule["relay-outbox"]
+    sweep = app.conf.beat_schedule["sweep-reports"]
+    assert relay["task"] == "core.tasks.relay_outbox" and relay["schedule"] <= 10
+    assert sweep["task"] == "assessments.tasks.sweep_checkup_reports" and sweep["schedule"] <= 60
+    # A run the broker could not take is simply the next one: neither piles up.
+    assert relay["options"]["expires"] and sweep["options"]["expires"]
+    app.loader.import_default_modules()
+    assert {"core.tasks.relay_outbox", "assessments.tasks.sweep_checkup_reports"} <= set(app.tasks)
+
+
+def test_a_lapsed_lease_is_noticed_within_a_minute():
+    assert settings.REPORT_LEASE_SECONDS + settings.REPORT_SWEEP_SECONDS <= 60
+    assert settings.OUTBOX_KICK_TIMEOUT < 1  # the kick after commit never holds a request for long
+
+
+def test_the_worker_checks_its_database_connection_before_each_task():
+    from celery.signals import task_prerun
+
+    from config.celery import start_with_a_usable_database_connection
+
+    assert any(receiver() is start_with_a_usable_database_connection for _key, receiver in task_prerun.receivers)
+
+
+def test_tasks_that_carry_queued_work_retry_while_the_database_is_away():
+    from django.db import InterfaceError, OperationalError
+
+    tasks = _our_tasks()
+    for name in ("members.tasks.deliver_notification", "training.tasks.send_absence_warnings"):
+        assert {OperationalError, InterfaceError} <= set(tasks[name].autoretry_for), name
+        assert tasks[name].max_retries >= 5, name

@@ -29,6 +29,8 @@ LEADERSHIP_ONLY = {ANON: 302, MEMBER: 403, SECRETARY: 403, OUTSIDER: 403, LEADER
 EXPECTED = {
     "home": everyone(200),
     "healthz": everyone(200, anonymous=200),
+    # The operators' status page: staff only.
+    "status": {ANON: 302, MEMBER: 403, SECRETARY: 403, OUTSIDER: 403, LEADER: 403, ADMIN: 200},
     "login": everyone(302, anonymous=200),
     "logout": everyone(405),
     "password_change": everyone(200),
@@ -132,6 +134,7 @@ EXPECTED = {
     "reports:report_new": LEADERSHIP_ONLY,
     # report_id: a done report of branch A; the status poll answers 286 (stop polling) once done.
     "reports:report_detail": BRANCH_A_WRITE,
+    "reports:report_retry": POST_ONLY,
     "reports:report_status": {ANON: 302, MEMBER: 403, SECRETARY: 286, OUTSIDER: 404, LEADER: 286, ADMIN: 286},
     "reports:report_pdf": BRANCH_A_WRITE,
     "reports:report_xlsx": BRANCH_A_WRITE,

@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 
 @shared_task
@@ -25,7 +26,16 @@ def escalate_lesson_reminders() -> int:
     return escalate_unread_lesson_reminders()
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+# Retried while the database is away (the warnings are deduplicated, so a
+# retry after a partial run sends nothing twice).
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=10,
+)
 def send_absence_warnings(lesson_id: int) -> int:
     """After a lesson closes: warn the committee about repeated absence (dedup makes it safe to rerun)."""
     from training.services.reminders import absence_warnings_send
@@ -57,7 +67,11 @@ def reconcile_figures() -> int:
     """Beat, nightly: reconcile this year's and last year's figures, repair and report differences."""
     from django.utils import timezone
 
+    from core.heartbeats import heartbeat
     from training.services.reconcile import reconcile_figures as reconcile
 
     this_year = timezone.localdate().year
-    return sum(len(reconcile(year, fix=True, notify=True)) for year in (this_year - 1, this_year))
+    found = {year: len(reconcile(year, fix=True, notify=True)) for year in (this_year - 1, this_year)}
+    # The operators' status page shows the last result.
+    heartbeat("reconciliation", {"result": "repaired" if any(found.values()) else "clean", "differences": found})
+    return sum(found.values())

@@ -47,12 +47,22 @@ class CheckupReport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Queued: by when a worker must have started it; running: until when the
+    # compiling worker holds it (renewed while it works). Past it, the sweep
+    # takes the report up again.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = _("checkup report")
         verbose_name_plural = _("checkup reports")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["period_start", "branch"])]
+        indexes = [
+            models.Index(fields=["period_start", "branch"]),
+            models.Index(
+                fields=["lease_until"], condition=models.Q(status__in=["queued", "running"]), name="report_unfinished"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.period} {self.period_start} {self.branch_id or 'bureau'}"

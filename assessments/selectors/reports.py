@@ -15,9 +15,10 @@ definitions. In short:
   of rectification are as of the day of compiling.
 
 Compiling claims the row with a conditional UPDATE (queued → running), so a
-second call or a redelivered task does nothing. A row left running by a
-worker that died is claimed again once it is older than the longest a task
-may run. A failed compile keeps its error text; nothing is re-raised.
+second call or a redelivered task does nothing. The compiling run holds a
+lease it renews while it works; a row whose lease lapsed (its worker died)
+is taken up again by the sweep, or failed after too many starts. A failed
+compile keeps its error text and can be compiled again from its page.
 """
 
 import calendar

@@ -2,12 +2,14 @@
 
 import datetime
 import logging
+import threading
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import Q
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -44,8 +46,9 @@ def report_request(*, period: str, start: datetime.date, branch: Branch | None =
     """Queue a report for the period containing *start* and the scope (None: the bureau).
 
     A report for the same period and scope still queued or running is
-    returned instead of a second one. The compile task is enqueued once the
-    transaction commits.
+    returned instead of a second one; if its lease lapsed (its worker or its
+    message was lost) it is queued again. The compile task goes through the
+    outbox with the transaction.
     """
     first, last = period_bounds(period, start)
     if first > local_today():
@@ -54,13 +57,15 @@ def report_request(*, period: str, start: datetime.date, branch: Branch | None =
     if branch is not None and branch.kind not in (Branch.Kind.BRANCH, Branch.Kind.GENERAL_BRANCH):
         message = _("Choose a branch, or the whole bureau.")
         raise ValidationError({"branch": ValidationError(message, code="not_a_branch")})
-    alive = Q(status=QUEUED) | Q(status=RUNNING, started_at__gte=_stale_before(timezone.now()))
+    now = timezone.now()
     pending = (
         CheckupReport.objects.select_for_update()
-        .filter(alive, period=period, period_start=first, branch=branch)
+        .filter(status__in=[QUEUED, RUNNING], period=period, period_start=first, branch=branch)
         .first()
     )
     if pending is not None:
+        if pending.lease_until is None or pending.lease_until < now:
+            _queue_again(pending, now, attempts=0)
         return pending
     report = CheckupReport(
         period=period,
@@ -68,6 +73,7 @@ def report_request(*, period: str, start: datetime.date, branch: Branch | None =
         period_end=last,
         branch=branch,
         requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        lease_until=_start_deadline(now),
     )
     report.full_clean()
     report.save()
@@ -98,7 +104,9 @@ def compile_monthly(today: datetime.date | None = None) -> list[CheckupReport]:
         for branch in scopes:
             if (branch.pk if branch else None) in there:
                 continue
-            report = CheckupReport.objects.create(period=MONTH, period_start=first, period_end=last, branch=branch)
+            report = CheckupReport.objects.create(
+                period=MONTH, period_start=first, period_end=last, branch=branch, lease_until=_start_deadline()
+            )
             audit_record(
                 actor=None,
                 action="checkup_report.requested",
@@ -110,19 +118,107 @@ def compile_monthly(today: datetime.date | None = None) -> list[CheckupReport]:
     return created
 
 
-def _stale_before(now: datetime.datetime) -> datetime.datetime:
-    # A worker that died leaves its row running; once the row is older than
-    # the longest a task may run, nobody is compiling it any more.
-    return now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+@transaction.atomic
+def report_retry(*, report: CheckupReport, actor) -> bool:
+    """Compile a failed report again (the retry button); False if it is not failed (any more)."""
+    now = timezone.now()
+    again = CheckupReport.objects.filter(pk=report.pk, status=FAILED).update(
+        status=QUEUED, attempts=0, error="", started_at=None, finished_at=None, lease_until=_start_deadline(now)
+    )
+    if again:
+        audit_record(actor=actor, action="checkup_report.retried", target=report)
+        enqueue_on_commit("assessments.tasks.compile_checkup_report", report.pk)
+    return bool(again)
+
+
+def reports_sweep(*, now=None) -> dict:
+    """Take up reports whose lease lapsed: queue them again, or fail them after REPORT_MAX_ATTEMPTS starts.
+
+    A running report's lease lapses when its worker died or lost the
+    database; a queued one's when no worker started it in time (its message
+    was lost). Returns {"queued": n, "failed": m}.
+    """
+    now = now or timezone.now()
+    queued = failed = 0
+    with transaction.atomic():
+        lapsed = (
+            CheckupReport.objects.select_for_update(skip_locked=True)
+            .filter(status__in=[QUEUED, RUNNING])
+            .filter(Q(lease_until__lt=now) | Q(lease_until__isnull=True))
+        )
+        for report in lapsed:
+            if report.status == RUNNING and report.attempts >= settings.REPORT_MAX_ATTEMPTS:
+                error = _("The compile stopped %(count)d times (its worker was lost); compile it again.") % {
+                    "count": report.attempts
+                }
+                CheckupReport.objects.filter(pk=report.pk).update(
+                    status=FAILED, error=error, finished_at=now, lease_until=None
+                )
+                failed += 1
+            else:
+                _queue_again(report, now)
+                queued += 1
+    if queued or failed:
+        logger.warning("Checkup report sweep: %d queued again, %d failed", queued, failed)
+    return {"queued": queued, "failed": failed}
+
+
+def _start_deadline(now: datetime.datetime | None = None) -> datetime.datetime:
+    return (now or timezone.now()) + datetime.timedelta(seconds=settings.REPORT_START_SECONDS)
+
+
+def _lease(now: datetime.datetime) -> datetime.datetime:
+    return now + datetime.timedelta(seconds=settings.REPORT_LEASE_SECONDS)
+
+
+def _queue_again(report: CheckupReport, now: datetime.datetime, **changes) -> None:
+    """Put an unfinished report back in the queue and enqueue its compile (inside the caller's transaction)."""
+    CheckupReport.objects.filter(pk=report.pk).update(status=QUEUED, lease_until=_start_deadline(now), **changes)
+    report.status, report.lease_until = QUEUED, _start_deadline(now)
+    enqueue_on_commit("assessments.tasks.compile_checkup_report", report.pk)
 
 
 def _claim(report_id: int, now: datetime.datetime) -> bool:
-    stale = _stale_before(now)
+    # A queued report, or a running one whose worker let the lease lapse
+    # (and has starts left; the sweep fails it otherwise).
+    lapsed = Q(status=RUNNING, lease_until__lt=now, attempts__lt=settings.REPORT_MAX_ATTEMPTS)
     return bool(
-        CheckupReport.objects.filter(Q(status=QUEUED) | Q(status=RUNNING, started_at__lt=stale), pk=report_id).update(
-            status=RUNNING, started_at=now, finished_at=None, error=""
+        CheckupReport.objects.filter(Q(status=QUEUED) | lapsed, pk=report_id).update(
+            status=RUNNING,
+            started_at=now,
+            lease_until=_lease(now),
+            attempts=F("attempts") + 1,
+            finished_at=None,
+            error="",
         )
     )
+
+
+@contextmanager
+def _lease_kept(report_id: int, started: datetime.datetime):
+    """Renew this run's lease every third of REPORT_LEASE_SECONDS, from a thread, while the block runs."""
+    stop = threading.Event()
+
+    def renew():
+        try:
+            while not stop.wait(settings.REPORT_LEASE_SECONDS / 3):
+                try:
+                    CheckupReport.objects.filter(pk=report_id, status=RUNNING, started_at=started).update(
+                        lease_until=_lease(timezone.now())
+                    )
+                except DatabaseError:
+                    logger.warning("Could not renew the lease of checkup report %s", report_id)
+                    connections.close_all()  # this thread's; a fresh one next time
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=renew, name=f"lease-report-{report_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def file_stem(report: CheckupReport) -> str:
@@ -164,10 +260,12 @@ def report_compile(report_id: int) -> str:
     """Compile one queued report into its figures, PDF and XLSX; return "done", "failed", "busy" or "skipped".
 
     Safe to call twice: only the call that claims the row compiles it. "busy"
-    means another run holds the row and may still be alive; "skipped" that
-    the report is finished (or gone). An error marks the report failed with
-    the error text and is not re-raised. Leadership is notified in-app when
-    the report is done.
+    means another run holds the row's lease; "skipped" that the report is
+    finished (or gone). The run renews its lease while it works. An error
+    marks the report failed with the error text and is not re-raised, except
+    a database error: that one is raised for the task to retry (the report
+    stays running, its lease lapses, and a later run takes it up).
+    Leadership is notified in-app when the report is done.
     """
     started = timezone.now()
     if not _claim(report_id, started):
@@ -177,7 +275,7 @@ def report_compile(report_id: int) -> str:
     storage = report.pdf.storage
     saved = []
     try:
-        with translation.override(settings.LANGUAGE_CODE):
+        with _lease_kept(report_id, started), translation.override(settings.LANGUAGE_CODE):
             figures = report_figures(
                 period=report.period,
                 start=report.period_start,
@@ -191,18 +289,30 @@ def report_compile(report_id: int) -> str:
         saved.append(report.pdf.name)
         report.xlsx.save(f"{stem}.xlsx", ContentFile(xlsx), save=False)
         saved.append(report.xlsx.name)
+    except (OperationalError, InterfaceError):
+        for name in saved:
+            storage.delete(name)
+        raise
     except Exception as exc:
         logger.exception("Checkup report %s failed", report_id)
         for name in saved:
             storage.delete(name)
         CheckupReport.objects.filter(pk=report_id, status=RUNNING, started_at=started).update(
-            status=FAILED, error=f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS], finished_at=timezone.now()
+            status=FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS],
+            finished_at=timezone.now(),
+            lease_until=None,
         )
         return "failed"
     finished = CheckupReport.objects.filter(pk=report_id, status=RUNNING, started_at=started).update(
-        status=DONE, figures=figures, pdf=report.pdf.name, xlsx=report.xlsx.name, finished_at=timezone.now()
+        status=DONE,
+        figures=figures,
+        pdf=report.pdf.name,
+        xlsx=report.xlsx.name,
+        finished_at=timezone.now(),
+        lease_until=None,
     )
-    if not finished:  # reclaimed as stale meanwhile: the other run's files win
+    if not finished:  # its lease lapsed and another run took it: that run's files win
         for name in saved:
             storage.delete(name)
         return "skipped"

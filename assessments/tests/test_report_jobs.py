@@ -19,11 +19,18 @@ from assessments.services.reports import compile_monthly, report_compile, report
 from assessments.tasks import compile_checkup_report, compile_monthly_reports
 from assessments.tests.known import MARCH, NOW, TODAY, compiled
 from branches.tests.factories import BranchFactory
-from core.models import AuditEntry
+from core.models import AuditEntry, OutboxMessage
 from members.models import Notification
 from members.tests.factories import MemberFactory, PostFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+COMPILE = "assessments.tasks.compile_checkup_report"
+
+
+def enqueued_compiles() -> list[int]:
+    """Report ids whose compile is recorded in the outbox, in order."""
+    return [args[0] for args in OutboxMessage.objects.filter(task=COMPILE).values_list("args", flat=True)]
+
 
 # --- compiling -------------------------------------------------------------
 
@@ -41,27 +48,112 @@ def test_compiling_twice_is_a_noop_the_second_time(data):
     assert report.started_at <= report.finished_at and report.figures["summary"]["lessons_held"] == 1
 
 
-def test_a_report_left_running_by_a_dead_worker_is_compiled_again(data, settings):
+def test_a_report_whose_lease_lapsed_is_compiled_again(data, settings):
     started = datetime.datetime(2027, 1, 15, 2, 0, tzinfo=datetime.UTC)
+    lease = datetime.timedelta(seconds=settings.REPORT_LEASE_SECONDS)
     report = CheckupReport.objects.create(
-        period="month", period_start=MARCH[0], period_end=MARCH[1], status="running", started_at=started
+        period="month",
+        period_start=MARCH[0],
+        period_end=MARCH[1],
+        status="running",
+        started_at=started,
+        lease_until=started + lease,
+        attempts=1,
     )
-    with time_machine.travel(started + datetime.timedelta(seconds=60), tick=False):
-        assert report_compile(report.pk) == "busy"  # its worker may still be at it
-    with time_machine.travel(started + datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 1), tick=False):
+    with time_machine.travel(started + lease / 2, tick=False):
+        assert report_compile(report.pk) == "busy"  # its worker holds the lease
+        assert compile_checkup_report.apply(args=[report.pk]).get() == "busy"  # and the task does not wait for it
+    with time_machine.travel(started + lease + datetime.timedelta(seconds=1), tick=False):
         assert report_compile(report.pk) == "done"
+    report.refresh_from_db()
+    assert (report.attempts, report.lease_until) == (2, None)
 
 
-def test_the_task_looks_again_once_when_the_report_is_busy(data):
-    report = CheckupReport.objects.create(
-        period="month", period_start=MARCH[0], period_end=MARCH[1], status="running", started_at=NOW
+def test_the_sweep_queues_a_lapsed_report_again_and_fails_it_after_the_last_attempt(data, settings):
+    now = datetime.datetime(2027, 1, 15, 2, 0, tzinfo=datetime.UTC)
+    past = now - datetime.timedelta(seconds=1)
+    settings.REPORT_MAX_ATTEMPTS = 2
+    dead = CheckupReport.objects.create(
+        period="month", period_start=MARCH[0], period_end=MARCH[1], status="running", lease_until=past, attempts=1
     )
-    with mock.patch("assessments.services.reports.report_compile", side_effect=["busy", "done"]) as compile_:
-        assert compile_checkup_report.apply(args=[report.pk]).get() == "done"
-    assert compile_.call_count == 2
-    with mock.patch("assessments.services.reports.report_compile", side_effect=["busy", "busy"]) as compile_:
-        assert compile_checkup_report.apply(args=[report.pk]).get() == "busy"
-    assert compile_.call_count == 2
+    never_started = CheckupReport.objects.create(
+        period="year", period_start=datetime.date(2026, 1, 1), period_end=datetime.date(2026, 12, 31), lease_until=past
+    )
+    alive = CheckupReport.objects.create(
+        period="quarter",
+        period_start=datetime.date(2026, 1, 1),
+        period_end=datetime.date(2026, 3, 31),
+        status="running",
+        lease_until=now + datetime.timedelta(seconds=10),
+        attempts=1,
+    )
+    out_of_tries = CheckupReport.objects.create(
+        period="month",
+        period_start=datetime.date(2026, 4, 1),
+        period_end=datetime.date(2026, 4, 30),
+        status="running",
+        lease_until=past,
+        attempts=2,
+    )
+    with time_machine.travel(now, tick=False):
+        assert report_services.reports_sweep() == {"queued": 2, "failed": 1}
+        assert report_services.reports_sweep() == {"queued": 0, "failed": 0}
+    statuses = dict(CheckupReport.objects.values_list("pk", "status"))
+    assert statuses == {dead.pk: "queued", never_started.pk: "queued", alive.pk: "running", out_of_tries.pk: "failed"}
+    assert sorted(enqueued_compiles()) == sorted([dead.pk, never_started.pk])
+    assert "2" in CheckupReport.objects.get(pk=out_of_tries.pk).error
+    with time_machine.travel(now, tick=False):
+        assert report_compile(dead.pk) == "done"
+
+
+def test_a_database_error_leaves_the_report_to_a_retry_not_failed(data, settings):
+    from celery.exceptions import Retry
+    from django.db import OperationalError
+
+    report = CheckupReport.objects.create(period="month", period_start=MARCH[0], period_end=MARCH[1])
+    with (
+        time_machine.travel(NOW, tick=False),
+        mock.patch("assessments.services.reports.report_figures", side_effect=OperationalError("server closed")),
+        pytest.raises(Retry) as retry,
+    ):
+        compile_checkup_report.apply(args=[report.pk], throw=True).get()
+    # Retried once this run's lease has lapsed, so that the retry can claim the report.
+    assert retry.value.when == settings.REPORT_LEASE_SECONDS + 1
+    report.refresh_from_db()
+    assert report.status == "running" and report.error == "" and report.lease_until is not None
+
+
+def test_asking_again_after_a_failure_starts_a_new_compile(client, data, leader):
+    report = CheckupReport.objects.create(
+        period="month", period_start=MARCH[0], period_end=MARCH[1], status="failed", error="OSError: disk full"
+    )
+    client.force_login(leader)
+    page = client.get(report.get_absolute_url()).content.decode()
+    assert reverse("reports:report_retry", args=[report.pk]) in page
+    response = client.post(reverse("reports:report_retry", args=[report.pk]))
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert (report.status, report.error, report.attempts) == ("queued", "", 0)
+    assert enqueued_compiles() == [report.pk]
+    with time_machine.travel(NOW, tick=False):
+        fresh = report_request(period="month", start=MARCH[0], branch=None, actor=leader)
+    assert fresh == report  # the queued retry, not a second report
+
+
+def test_asking_again_for_a_stuck_report_queues_it_again(data, leader):
+    stuck = CheckupReport.objects.create(
+        period="month",
+        period_start=MARCH[0],
+        period_end=MARCH[1],
+        status="running",
+        lease_until=NOW - datetime.timedelta(minutes=5),
+        attempts=3,
+    )
+    with time_machine.travel(NOW, tick=False):
+        again = report_request(period="month", start=MARCH[0], branch=None, actor=leader)
+    stuck.refresh_from_db()
+    assert again == stuck and (stuck.status, stuck.attempts) == ("queued", 0)
+    assert enqueued_compiles() == [stuck.pk]
 
 
 def test_a_failing_compile_is_marked_failed_with_the_error(data, settings, tmp_path, leader_member):
@@ -91,16 +183,15 @@ def test_leadership_gets_an_in_app_notification_once(data, leader_member):
 
 
 def test_report_request_queues_once_and_enqueues_after_commit(data, leader, django_capture_on_commit_callbacks):
-    with mock.patch.object(compile_checkup_report, "delay") as delay:
-        with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
-            report = report_request(period="quarter", start=datetime.date(2026, 11, 20), branch=None, actor=leader)
-            again = report_request(period="quarter", start=datetime.date(2026, 10, 1), branch=None, actor=leader)
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        report = report_request(period="quarter", start=datetime.date(2026, 11, 20), branch=None, actor=leader)
+        again = report_request(period="quarter", start=datetime.date(2026, 10, 1), branch=None, actor=leader)
     assert again == report and (report.period_start, report.period_end) == (
         datetime.date(2026, 10, 1),
         datetime.date(2026, 12, 31),
     )
     assert (report.status, report.requested_by) == ("queued", leader)
-    delay.assert_called_once_with(report.pk)
+    assert enqueued_compiles() == [report.pk]
     assert AuditEntry.objects.filter(action="checkup_report.requested", target_id=str(report.pk)).count() == 1
 
 
@@ -119,32 +210,29 @@ def test_compile_monthly_queues_last_month_for_the_bureau_and_each_branch_once(
     data, committee, django_capture_on_commit_callbacks
 ):
     BranchFactory(name="已撤销支部", code="gone", parent=committee, is_active=False)
-    with mock.patch.object(compile_checkup_report, "delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            first = compile_monthly(today=TODAY)
-        with django_capture_on_commit_callbacks(execute=True):
-            second = compile_monthly(today=TODAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = compile_monthly(today=TODAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = compile_monthly(today=TODAY)
     assert second == []
     assert sorted((r.branch_id or 0) for r in first) == sorted([0, data["a"].pk, data["b"].pk])
     assert {(r.period, r.period_start, r.period_end, r.status) for r in first} == {
         ("month", datetime.date(2026, 12, 1), datetime.date(2026, 12, 31), "queued")
     }
-    assert sorted(call.args[0] for call in delay.call_args_list) == sorted(r.pk for r in first)
+    assert sorted(enqueued_compiles()) == sorted(r.pk for r in first)
 
 
 def test_compile_monthly_retries_a_failed_scope_only(data, django_capture_on_commit_callbacks):
-    with mock.patch.object(compile_checkup_report, "delay"):
-        first = compile_monthly(today=TODAY)
-        CheckupReport.objects.filter(pk=first[0].pk).update(status="failed")
-        again = compile_monthly(today=TODAY)
+    first = compile_monthly(today=TODAY)
+    CheckupReport.objects.filter(pk=first[0].pk).update(status="failed")
+    again = compile_monthly(today=TODAY)
     assert [r.branch_id for r in again] == [first[0].branch_id]
 
 
 def test_monthly_beat_task_uses_the_local_date(data):
-    with mock.patch.object(compile_checkup_report, "delay"):
-        # 1 February 00:30 in Asia/Shanghai is still 31 January in UTC.
-        with time_machine.travel(datetime.datetime(2027, 1, 31, 16, 30, tzinfo=datetime.UTC), tick=False):
-            assert compile_monthly_reports.apply().get() == 3
+    # 1 February 00:30 in Asia/Shanghai is still 31 January in UTC.
+    with time_machine.travel(datetime.datetime(2027, 1, 31, 16, 30, tzinfo=datetime.UTC), tick=False):
+        assert compile_monthly_reports.apply().get() == 3
     assert set(CheckupReport.objects.values_list("period_start", flat=True)) == {datetime.date(2027, 1, 1)}
 
 
@@ -223,15 +311,14 @@ def test_downloads_are_the_compiled_files(client, done_reports, leader):
 @time_machine.travel(NOW, tick=False)
 def test_leader_starts_a_report_and_lands_on_its_page(client, leader, data, django_capture_on_commit_callbacks):
     client.force_login(leader)
-    with mock.patch.object(compile_checkup_report, "delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(
-                reverse("reports:report_new"), {"period": "month", "month": "2026-03", "branch": data["a"].pk}
-            )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("reports:report_new"), {"period": "month", "month": "2026-03", "branch": data["a"].pk}
+        )
     report = CheckupReport.objects.get()
     assert response.status_code == 302 and response["Location"] == report.get_absolute_url()
     assert (report.period_start, report.branch, report.status) == (MARCH[0], data["a"], "queued")
-    delay.assert_called_once_with(report.pk)
+    assert enqueued_compiles() == [report.pk]
     page = client.get(report.get_absolute_url()).content.decode()
     assert 'hx-trigger="every 2s"' in page and reverse("reports:report_status", args=[report.pk]) in page
 

@@ -4,13 +4,14 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from assessments.exports.reports import report_context
 from assessments.forms.reports import ReportForm
 from assessments.models import CheckupReport
 from assessments.selectors.reports import FINISHED, period_label, previous_month, reports_for_user
 from assessments.selectors.supervision import local_today
-from assessments.services.reports import file_stem, report_request
+from assessments.services.reports import file_stem, report_request, report_retry
 from members.permissions import PLAIN_MEMBER, leadership_required, roles_for
 
 REPORTS_PER_PAGE = 30
@@ -42,6 +43,7 @@ def _status_context(request, report: CheckupReport) -> dict:
         "report": report,
         "label": period_label(report.period, report.period_start),
         "can_see_error": roles_for(request.user).is_leadership,
+        "can_retry": roles_for(request.user).is_leadership,
     }
     if report.status == CheckupReport.Status.DONE and report.figures:
         context.update(report_context(report.figures))
@@ -92,6 +94,15 @@ def report_new(request):
 def report_detail(request, report_id):
     report = _get_report_for_user(request, report_id)
     return render(request, "assessments/report_detail.html", _status_context(request, report))
+
+
+@require_POST
+@leadership_required
+def report_retry_view(request, report_id):
+    report = _get_report_for_user(request, report_id)
+    if report_retry(report=report, actor=request.user):
+        messages.success(request, _("The report is being compiled again."))
+    return redirect(report)
 
 
 def report_status(request, report_id):

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A database or broker error becomes the 503 "temporarily unavailable" page.
+    "core.outage.OutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "members.middleware.ChineseFirstLocaleMiddleware",
@@ -92,6 +94,12 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactio
 # costs more than most of our queries.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if "postgresql" in DATABASES["default"]["ENGINE"]:
+    # A database that does not answer (network cut) fails a request, a task
+    # or /healthz in seconds instead of hanging it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -245,7 +253,41 @@ CELERY_TASK_ROUTES = {
 # (members and training mark figures stale; training owns the ledger).
 FIGURES_REFRESH_TASK = "training.tasks.refresh_figures"
 CELERY_BEAT_SCHEDULER = "config.beat:SingleBeatScheduler"
+# The outbox (core.outbox): every piece of background work is a row first.
+# After the commit a kick publishes it with a short broker timeout; after a
+# failure the kick stays quiet for OUTBOX_KICK_QUIET seconds, and the relay
+# task sends what is left every OUTBOX_RELAY_SECONDS.
+OUTBOX_KICK = env.bool("OUTBOX_KICK", default=True)
+OUTBOX_KICK_TIMEOUT = env.float("OUTBOX_KICK_TIMEOUT", default=0.3)
+OUTBOX_KICK_QUIET = env.float("OUTBOX_KICK_QUIET", default=5.0)
+OUTBOX_RELAY_SECONDS = env.int("OUTBOX_RELAY_SECONDS", default=5)
+OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=60)
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=7)
+# Long jobs hold a lease they renew while they work; one whose lease lapsed
+# lost its worker and is taken up again (or failed after REPORT_MAX_ATTEMPTS).
+REPORT_LEASE_SECONDS = env.int("REPORT_LEASE_SECONDS", default=30)
+REPORT_START_SECONDS = env.int("REPORT_START_SECONDS", default=120)
+REPORT_MAX_ATTEMPTS = env.int("REPORT_MAX_ATTEMPTS", default=3)
+REPORT_SWEEP_SECONDS = env.int("REPORT_SWEEP_SECONDS", default=30)
+# How often beat writes its heartbeat row, and how old a heartbeat may be
+# before the status page calls the process down.
+HEARTBEAT_SECONDS = env.int("HEARTBEAT_SECONDS", default=10)
+HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
+    # Every few seconds: publish background work the kick after commit could
+    # not (broker down), and record that a worker is alive.
+    "relay-outbox": {
+        "task": "core.tasks.relay_outbox",
+        "schedule": float(OUTBOX_RELAY_SECONDS),
+        "options": {"expires": OUTBOX_RELAY_SECONDS},
+    },
+    # Every half minute: reports whose lease lapsed (dead worker) or that
+    # never started are compiled again, or failed after too many tries.
+    "sweep-reports": {
+        "task": "assessments.tasks.sweep_checkup_reports",
+        "schedule": float(REPORT_SWEEP_SECONDS),
+        "options": {"expires": REPORT_SWEEP_SECONDS},
+    },
     # Every minute: hand due emails and SMS (and any a dead worker left) to a worker.
     "requeue-notifications": {"task": "members.tasks.requeue_notifications", "schedule": 60.0},
     # Every night at 01:30: drop access-log rows older than IDENTITY_ACCESS_RETENTION_DAYS.

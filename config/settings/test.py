@@ -15,3 +15,8 @@ STORAGES = {
 # Serve static files from the app folders without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Unit tests do not publish to the shared broker (a worker of a parallel
+# integration test could take the message); they read the outbox rows. The
+# integration tests turn the kick on.
+OUTBOX_KICK = env.bool("OUTBOX_KICK", default=False)

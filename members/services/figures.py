@@ -1,9 +1,9 @@
 """Marking figures stale: the one call every service makes when it changes what a figure counts.
 
 The marks are written in the caller's transaction, so they commit or roll
-back with the change itself; the recompute is queued once the transaction
-commits (by the task name in settings.FIGURES_REFRESH_TASK, which config
-wires to the figures ledger). A nightly reconciliation catches anything a
+back with the change itself, and so is the recount's outbox row (the task
+named by settings.FIGURES_REFRESH_TASK, which config wires to the figures
+ledger), sent to a worker once the transaction commits. A nightly reconciliation catches anything a
 mark missed.
 """
 
@@ -13,18 +13,20 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.background import task_by_name
+from core.background import enqueue_on_commit
 from members.models import StaleFigures
 
 
-def _kick() -> None:
-    task_by_name(settings.FIGURES_REFRESH_TASK).delay()
+def _queued_marker() -> None:
+    """Registered on commit only to say: this transaction already queued a recount."""
 
 
-def _kick_once_on_commit() -> None:
-    # One recompute per transaction, however many marks it wrote.
-    if not any(entry[1] is _kick for entry in connection.run_on_commit):
-        transaction.on_commit(_kick)
+def _queue_refresh_once() -> None:
+    # One recount per transaction, however many marks it wrote; through the outbox like all background work.
+    if any(entry[1] is _queued_marker for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(_queued_marker)
+    enqueue_on_commit(settings.FIGURES_REFRESH_TASK)
 
 
 def mark_figures_stale(*, years: Iterable[int], members: Iterable[int] = (), branches: Iterable[int] = ()) -> None:
@@ -38,13 +40,13 @@ def mark_figures_stale(*, years: Iterable[int], members: Iterable[int] = (), bra
     marks = [StaleFigures(year=y, member_id=m, marked_at=now) for y in years for m in member_ids]
     marks += [StaleFigures(year=y, branch_id=b, marked_at=now) for y in years for b in branch_ids]
     StaleFigures.objects.bulk_create(marks, ignore_conflicts=True, batch_size=1000)
-    _kick_once_on_commit()
+    _queue_refresh_once()
 
 
 def mark_year_stale(year: int) -> None:
     """Mark every figure of *year* stale (a rule or requirement changed)."""
     StaleFigures.objects.bulk_create([StaleFigures(year=year)], ignore_conflicts=True)
-    _kick_once_on_commit()
+    _queue_refresh_once()
 
 
 def years_since(day, *, today=None) -> range:

@@ -18,7 +18,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from core.background import enqueue_on_commit
+from core.background import enqueue_many_on_commit
 from members.models import DeliveryLog, Member, Notification, NotificationPreference
 from members.sms import SmsRejected, sms_backend
 
@@ -68,7 +68,8 @@ def notify_many(message_for, members, *, channels=("in_app", "email"), escalate=
     """Create the notifications for *members* (message_for(member) → Message); return how many are new.
 
     In-app messages are delivered on creation; email and SMS are queued for a
-    worker once the transaction commits, so a rollback sends nothing.
+    worker through the outbox, written in the same transaction, so a rollback
+    sends nothing and a broker outage loses nothing.
     """
     now = now or timezone.now()
     members = list(members)
@@ -105,8 +106,7 @@ def notify_many(message_for, members, *, channels=("in_app", "email"), escalate=
         )
         outgoing = [n.pk for n in created.values() if n.channel != "in_app" and n.send_after <= now]
         if outgoing:
-            for pk in outgoing:
-                enqueue_on_commit("members.tasks.deliver_notification", pk)
+            enqueue_many_on_commit("members.tasks.deliver_notification", [(pk,) for pk in outgoing])
     return len(created)
 
 
