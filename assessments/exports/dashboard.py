@@ -6,6 +6,8 @@ from openpyxl.styles import Font
 from assessments.models import YearEndAssessment
 from core.spreadsheets import new_workbook, workbook_bytes
 
+NO_FIGURE = "—"  # nothing to count: no figure, never 100 %
+
 
 def _sheet(workbook, title, header, rows):
     sheet = workbook.create_sheet(title)
@@ -118,7 +120,7 @@ def dashboard_xlsx(data, *, members=None) -> bytes:
             [
                 (
                     a.member.full_name,
-                    float(a.attendance_rate),
+                    float(a.attendance_rate) if a.attendance_rate is not None else NO_FIGURE,
                     float(a.centralised_hours),
                     float(a.self_study_hours),
                     float(a.online_hours),

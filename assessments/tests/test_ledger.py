@@ -360,3 +360,36 @@ def test_dashboard_page_says_when_figures_were_computed_and_what_is_pending(clie
     StaleFigures.objects.create(year=YEAR, member=story["sec"])
     response = client.get(reverse("assessments:dashboard"), {"year": YEAR})
     assert 'data-pending="true"' in response.content.decode()
+
+
+def test_export_cells_and_chart_series_are_the_same_figures(story):
+    from openpyxl import load_workbook
+
+    from assessments.exports.dashboard import dashboard_xlsx
+    from assessments.selectors.dashboards import chart_data
+
+    c = story["c"]
+    one = dashboard(YEAR, branch_ids=[c.pk], today=TODAY)
+    book = load_workbook(io.BytesIO(dashboard_xlsx(one, members=member_rows(c.pk, YEAR))))
+    members = {row[0]: row for row in book["党员"].iter_rows(min_row=2, values_only=True)}
+    assert members["丙一"][1] == "—"  # no lesson to attend: no rate
+    assert members["调二"][1] == 0.0 and members["调二"][7] == 0  # three lessons, none attended
+    bureau = dashboard(YEAR, today=TODAY)
+    book = load_workbook(io.BytesIO(dashboard_xlsx(bureau)))
+    trend = [row[:4] for row in book["月度趋势"].iter_rows(min_row=2, values_only=True)]
+    assert trend[2] == (3, 1, 9, 6) and trend[8] == (9, 2, 7, 3) and trend[11] == (12, 1, 4, 1)
+    key = dict(book["主要指标"].iter_rows(min_row=2, values_only=True))
+    assert (key["党员"], key["已举办场次"], key["平均出勤率"]) == (len(EXPECTED), 5, round(11 / 25, 4))
+    series = chart_data(bureau)
+    assert series["lessons"] == [0, 0, 1, 0, 0, 1, 0, 0, 2, 0, 0, 1]
+    assert series["attendance"][2] == round(6 / 9 * 100, 1) and series["attendance"][0] is None
+    # Hour bands against each member's requirement (32, or 56 for sec): counted from EXPECTED.
+    totals = {n: sum(D(v) for v in EXPECTED[n][2:]) for n in EXPECTED}
+    required = {n: D("56") if n == "sec" else D("32") for n in EXPECTED}
+    bands = [0, 0, 0, 0, 0]
+    for n, total in totals.items():
+        share = total / required[n]
+        bands[
+            0 if share < D("0.25") else 1 if share < D("0.5") else 2 if share < D("0.75") else 3 if share < 1 else 4
+        ] += 1
+    assert series["hours_values"] == bands
