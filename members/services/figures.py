@@ -50,9 +50,14 @@ def mark_year_stale(year: int) -> None:
 
 
 def years_since(day, *, today=None) -> range:
-    """The years from *day*'s to the current one: a change of branch or post on *day* moves them all."""
+    """The years a change of branch or post on *day* moves: from its year to this one, at most last year on.
+
+    Figures are kept live for this year and last year (the nightly
+    reconciliation's span); an older year is recounted on request with
+    ``manage.py reconcile_figures --year Y --fix``.
+    """
     today = today or timezone.localdate()
-    return range(day.year, max(day.year, today.year) + 1)
+    return range(max(day.year, today.year - 1), max(day.year, today.year) + 1)
 
 
 def membership_or_post_changed(sender, instance, **kwargs) -> None:
