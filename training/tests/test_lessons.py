@@ -82,6 +82,20 @@ def test_double_booked_venue_is_refused_naming_the_other_lesson(client, secretar
     assert Lesson.objects.count() == 1
 
 
+def test_a_venue_clash_is_refused_on_the_first_submit_before_any_warning(client, secretary, member, branch_a, venue_a):
+    start = local(timezone.now() + datetime.timedelta(days=3))
+    # The same branch at the same time in the same venue: a hard clash, and every member busy (a warning).
+    LessonFactory(
+        organiser=branch_a, venue=venue_a, start=start, end=start + datetime.timedelta(hours=2), title="已有的活动"
+    )
+    client.force_login(secretary)
+    response = client.post(reverse("training:lesson_create"), lesson_post(branch_a, start, venue=venue_a.pk))
+    assert response.status_code == 400
+    assert "已有的活动" in str(response.context["form"].errors["venue"])
+    assert not response.context.get("warnings")
+    assert Lesson.objects.count() == 1
+
+
 def test_double_booked_lecturer_is_refused(secretary, branch_a, branch_b):
     lecturer = OutsideLecturerFactory()
     start = timezone.now() + datetime.timedelta(days=3)

@@ -42,6 +42,7 @@ from training.services.lessons import (
     leave_request_decide,
     lesson_cancel,
     lesson_close,
+    lesson_hard_conflicts,
     lesson_publish,
     lesson_save,
     material_add,
@@ -102,6 +103,11 @@ def _lesson_form_view(request, lesson=None):
                 organisation=form.cleaned_data["new_lecturer_organisation"],
                 title=form.cleaned_data["new_lecturer_title"],
             )
+        # A double-booked venue or lecturer is refused at once, before any warning asks to confirm.
+        clashes = lesson_hard_conflicts(draft)
+        if clashes:
+            _add_errors(form, ValidationError(clashes, code="double_booked"))
+            return render(request, "training/lesson_form.html", {"form": form, "lesson": lesson}, status=400)
         warnings = selectors.lesson_warnings(draft, co_host_ids=co_host_ids)
         if warnings and not form.cleaned_data.get("confirm_warnings"):
             data = request.POST.copy()
