@@ -93,10 +93,19 @@ def note_save(*, note: StudyNote | None, member: Member, data: dict, actor) -> S
         if name in data:
             setattr(note, name, data[name])
     _check_assignment(member, note.assignment)
+    if note.study_date and note.study_date > timezone.localdate():
+        raise ValidationError({"study_date": _("The study date cannot be in the future.")}, code="future_study_date")
     note.full_clean()
     note.save()
     mark_figures_stale(years=years | {note.study_date.year}, members=[member.pk])
     return note
+
+
+@transaction.atomic
+def note_save_and_submit(*, note: StudyNote | None, member: Member, data: dict, actor) -> StudyNote:
+    """Save the member's note and send it for review in one go: if it cannot be submitted, nothing is saved."""
+    saved = note_save(note=note, member=member, data=data, actor=actor)
+    return note_submit(note=saved, actor=actor)
 
 
 def _plain(hours: Decimal) -> str:

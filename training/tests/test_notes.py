@@ -250,3 +250,34 @@ def test_note_pages_carry_no_inline_script(client, member):
     note = write(member, body="<script>alert(1)</script>正文")
     html = client.get(note.get_absolute_url()).content.decode()
     assert "<script>alert(1)</script>" not in html and "正文" in html
+
+
+def test_a_note_refused_on_submit_saves_nothing_and_the_corrected_one_is_the_only_note(client, member):
+    client.force_login(member)
+    data = {
+        "kind": "note",
+        "title": "学习党章体会",
+        "body": "结合本职工作谈学习党章的体会。" * 5,
+        "study_date": timezone.localdate().isoformat(),
+        "hours": "5",  # over the cap for one note: refused on submit
+        "action": "submit",
+    }
+    response = client.post(reverse("selfstudy:note_create"), data)
+    assert response.status_code == 400
+    assert "hours" in response.context["form"].errors
+    assert not StudyNote.objects.exists()  # no draft left behind
+    response = client.post(reverse("selfstudy:note_create"), {**data, "hours": "2"})
+    assert response.status_code == 302
+    assert StudyNote.objects.count() == 1 and StudyNote.objects.get().status == "submitted"
+
+
+def test_a_study_date_in_the_future_is_refused(client, member):
+    client.force_login(member)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    response = client.post(
+        reverse("selfstudy:note_create"),
+        {"kind": "note", "title": "预写", "body": "明天的学习。", "study_date": tomorrow.isoformat(), "hours": "1"},
+    )
+    assert response.status_code == 400
+    assert "study_date" in response.context["form"].errors
+    assert not StudyNote.objects.exists()

@@ -15,7 +15,14 @@ from training.markdown import render_markdown
 from training.models import Assignment, StudyNote, StudyResource
 from training.permissions import can_review, get_note_for_user
 from training.selectors import study as selectors
-from training.services.study import assignment_create, note_review, note_save, note_submit, resource_create
+from training.services.study import (
+    assignment_create,
+    note_review,
+    note_save,
+    note_save_and_submit,
+    note_submit,
+    resource_create,
+)
 
 
 def _my_member(request) -> Member:
@@ -64,11 +71,11 @@ def _note_form_view(request, note=None):
     form = NoteForm(request.POST or None, instance=note, member=member, initial=None if note else initial)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = note_save(note=note, member=member, data=form.cleaned_data, actor=request.user)
             if request.POST.get("action") == "submit":
-                note_submit(note=saved, actor=request.user)
+                saved = note_save_and_submit(note=note, member=member, data=form.cleaned_data, actor=request.user)
                 messages.success(request, _("Your note was submitted for review."))
             else:
+                saved = note_save(note=note, member=member, data=form.cleaned_data, actor=request.user)
                 messages.success(request, _("Your draft was saved."))
         except ValidationError as exc:
             _add_errors(form, exc)
