@@ -264,3 +264,11 @@ def test_template_download_has_the_header(client, secretary):
     response = client.get(reverse("members:roster_template"))
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert [c.value for c in sheet[1]][:4] == ["序号", "姓名", "所在党组织", "身份证号"]
+
+
+@pytest.mark.parametrize("url_name", ["members:member_list", "members:member_export"])
+def test_filtering_by_a_branch_the_user_may_not_see_is_404(client, secretary, branch_a, branch_b, url_name):
+    client.force_login(secretary)
+    assert client.get(reverse(url_name), {"branch": branch_b.pk}).status_code == 404
+    assert client.get(reverse(url_name), {"branch": "999999"}).status_code == 404
+    assert client.get(reverse(url_name), {"branch": branch_a.pk}).status_code == 200

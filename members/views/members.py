@@ -4,7 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +23,9 @@ ROSTER_SESSION_KEY = "roster_upload"
 def _filtered_members(request):
     form = MemberFilterForm(request.GET or None, branches=managed_branches(request.user).branches_only())
     filters = form.cleaned_data if form.is_valid() else {}
+    if "branch" in form.errors:
+        # A branch the user may not manage (or none at all): never fall back to their own silently.
+        raise Http404
     members = member_list_for_user(
         request.user,
         q=filters.get("q", ""),
