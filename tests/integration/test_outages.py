@@ -114,7 +114,9 @@ def test_actions_answer_within_a_second_with_the_broker_down_and_nothing_is_lost
     for blackhole, lesson in zip((True, False), lessons, strict=True):
         redis_proxy.cut(blackhole=blackhole)  # a hung broker, then a stopped one
         client.force_login(secretary)
-        response, seconds = timed(lambda lesson=lesson: client.post(reverse("training:lesson_close", args=[lesson.pk])))
+        response, seconds = timed(
+            lambda lesson=lesson: client.post(reverse("training:lesson_close", args=[lesson.pk]), {"confirm": "yes"})
+        )
         answers.append((response.status_code, seconds))
         client.force_login(leader)
         response, seconds = timed(

@@ -192,6 +192,42 @@ def lesson_cancel(*, lesson: Lesson, actor, reason: str = "") -> Lesson:
     return lesson
 
 
+@dataclass
+class ClosePreview:
+    """What closing a lesson now will do, for the confirmation page."""
+
+    to_be_absent: list  # members still unmarked, by name
+    on_leave: int
+    already_absent: int
+    make_up_due_on: datetime.date
+
+    @property
+    def make_up(self) -> int:
+        return len(self.to_be_absent) + self.on_leave + self.already_absent
+
+
+def make_up_due_on(now) -> datetime.date:
+    return timezone.localdate(now) + datetime.timedelta(days=MAKE_UP_DAYS)
+
+
+def lesson_close_preview(lesson: Lesson, *, now=None) -> ClosePreview:
+    """The consequences of lesson_close, computed by its own rules, without changing anything."""
+    now = now or timezone.now()
+    audience = lesson_audience(lesson)
+    rows = Attendance.objects.filter(lesson=lesson, member__in=audience)
+    unmarked = list(
+        Member.objects.filter(pk__in=audience.values("pk"))
+        .exclude(pk__in=rows.exclude(status=Attendance.Status.UNMARKED).values("member_id"))
+        .order_by("name_pinyin", "pk")
+    )
+    return ClosePreview(
+        to_be_absent=unmarked,
+        on_leave=rows.filter(status=Attendance.Status.LEAVE).count(),
+        already_absent=rows.filter(status=Attendance.Status.ABSENT).count(),
+        make_up_due_on=make_up_due_on(now),
+    )
+
+
 @transaction.atomic
 def lesson_close(*, lesson: Lesson, actor, now=None) -> dict[str, int]:
     """Mark a lesson held: unmarked attendees become absent, and the absent and excused owe make-up study."""
@@ -225,7 +261,7 @@ def lesson_close(*, lesson: Lesson, actor, now=None) -> dict[str, int]:
                 "title": _("Make-up study: %(title)s") % {"title": lesson.title},
                 "topic": lesson.topic,
                 "branch_id": lesson.organiser_id,
-                "due_on": timezone.localdate(now) + datetime.timedelta(days=MAKE_UP_DAYS),
+                "due_on": make_up_due_on(now),
                 "min_hours": lesson.credit_hours,
                 "created_by": actor if getattr(actor, "is_authenticated", False) else None,
             },

@@ -306,7 +306,11 @@ def test_sign_in_sheet_pdf_lists_the_audience_in_chinese(client, secretary, less
 def test_cancel_bumps_sequence(client, secretary, lesson_a):
     before = lesson_a.sequence
     client.force_login(secretary)
-    client.post(reverse("training:lesson_cancel", args=[lesson_a.pk]))
+    asked = client.post(reverse("training:lesson_cancel", args=[lesson_a.pk]))
+    assert asked.status_code == 200 and 'name="confirm" value="yes"' in asked.content.decode()
+    lesson_a.refresh_from_db()
+    assert lesson_a.status == "published"  # nothing happens before the answer
+    client.post(reverse("training:lesson_cancel", args=[lesson_a.pk]), {"confirm": "yes"})
     lesson_a.refresh_from_db()
     assert lesson_a.status == "cancelled" and lesson_a.sequence == before + 1
 
@@ -331,3 +335,27 @@ def test_organiser_sees_comments_and_anonymity_is_kept(client, secretary, member
     assert "希望多些案例" in comments and "张三" not in comments and "★★★★" in comments
     client.force_login(member)
     assert 'id="feedback-comments"' not in client.get(lesson_a.get_absolute_url()).content.decode()
+
+
+def test_closing_asks_first_and_says_who_will_be_absent_and_owe_make_up(client, secretary, member, branch_a):
+    from training.services.lessons import audience_sync
+
+    start = timezone.now() - datetime.timedelta(hours=1)
+    lesson = LessonFactory(organiser=branch_a, start=start, end=start + datetime.timedelta(hours=2), title="党课")
+    audience_sync(lesson=lesson)
+    audience = Attendance.objects.filter(lesson=lesson).count()
+    client.force_login(secretary)
+    asked = client.post(reverse("training:lesson_close", args=[lesson.pk]))
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    preview = asked.context["preview"]
+    assert len(preview.to_be_absent) == audience and preview.make_up == audience
+    assert preview.make_up_due_on == timezone.localdate() + datetime.timedelta(days=30)
+    assert "张三" in page and preview.make_up_due_on.isoformat() in page
+    lesson.refresh_from_db()
+    assert lesson.status == "published" and not Attendance.objects.filter(lesson=lesson, status="absent").exists()
+    done = client.post(reverse("training:lesson_close", args=[lesson.pk]), {"confirm": "yes"})
+    assert done.status_code == 302
+    lesson.refresh_from_db()
+    assert lesson.status == "held"
+    assert Attendance.objects.filter(lesson=lesson, status="absent").count() == audience

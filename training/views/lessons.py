@@ -40,8 +40,10 @@ from training.services.lessons import (
     invitation_respond,
     leave_request_create,
     leave_request_decide,
+    lesson_audience,
     lesson_cancel,
     lesson_close,
+    lesson_close_preview,
     lesson_hard_conflicts,
     lesson_publish,
     lesson_save,
@@ -184,6 +186,10 @@ def lesson_publish_view(request, lesson_id):
 @require_POST
 def lesson_cancel_view(request, lesson_id):
     lesson = get_lesson_for_user(request, lesson_id, manage=True)
+    if request.POST.get("confirm") != "yes":
+        # Cancelling cannot be undone: say first who will see it cancelled.
+        context = {"lesson": lesson, "audience": lesson_audience(lesson).count()}
+        return render(request, "training/lesson_cancel_confirm.html", context)
     try:
         lesson_cancel(lesson=lesson, actor=request.user, reason=request.POST.get("reason", ""))
     except ValidationError as exc:
@@ -196,6 +202,10 @@ def lesson_cancel_view(request, lesson_id):
 @require_POST
 def lesson_close_view(request, lesson_id):
     lesson = get_lesson_for_user(request, lesson_id, manage=True)
+    if request.POST.get("confirm") != "yes":
+        # Closing cannot be undone: say first who will be marked absent and owe make-up study.
+        context = {"lesson": lesson, "preview": lesson_close_preview(lesson)}
+        return render(request, "training/lesson_close_confirm.html", context)
     try:
         result = lesson_close(lesson=lesson, actor=request.user)
     except ValidationError as exc:
