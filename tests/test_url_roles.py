@@ -69,6 +69,21 @@ EXPECTED = {
     "training:question_answer": POST_ONLY,
     "training:material_add": POST_ONLY,
     "training:material_download": BRANCH_A_READ,
+    # The live session: the organising committee presents; the audience opens the phone view.
+    "training:live_phone": BRANCH_A_READ,
+    "training:live_phone_items": BRANCH_A_READ,
+    "training:live_phone_wall": BRANCH_A_READ,
+    "training:wall_post": POST_ONLY,
+    "training:live_answer": POST_ONLY,
+    "training:wall_upvote": POST_ONLY,
+    "training:live_control": LESSON_A_RUN,
+    "training:live_item_add": POST_ONLY,
+    "training:live_pass_mark": POST_ONLY,
+    "training:live_item_action": POST_ONLY,
+    "training:wall_moderate": POST_ONLY,
+    "training:live_presenter": LESSON_A_RUN,
+    "training:live_presenter_state": LESSON_A_RUN,
+    "training:live_summary_pdf": LESSON_A_RUN,
     "training:lecturer_search": {ANON: 302, MEMBER: 403, SECRETARY: 200, OUTSIDER: 403, LEADER: 200, ADMIN: 200},
     "calendar:calendar_view": everyone(200),
     "calendar:feed_page": {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 200, LEADER: 404, ADMIN: 404},
@@ -229,6 +244,7 @@ def url_args(branch_a, personas):
         "note_id": note.pk,
         "resource_id": resource.pk,
         "assignment_id": assignment.pk,
+        "action": "open",
     }
 
 

@@ -34,6 +34,23 @@ def can_manage(roles, lesson: Lesson) -> bool:
     return lesson.organiser_id in roles.committee_branch_ids
 
 
+def can_present(roles, lesson: Lesson) -> bool:
+    """The organising committee or the lesson's own lecturer runs its live session."""
+    return can_manage(roles, lesson) or (
+        roles.member is not None
+        and lesson.lecturer_member_id is not None
+        and lesson.lecturer_member_id == roles.member.pk
+    )
+
+
+def get_lesson_to_present(request, lesson_id: int) -> Lesson:
+    """Return a lesson whose live session the user runs; 404 when not meant for them, 403 otherwise."""
+    lesson = get_lesson_for_user(request, lesson_id)
+    if not can_present(roles_for(request.user), lesson):
+        raise PermissionDenied
+    return lesson
+
+
 def get_invitation_for_user(request, lesson_id: int) -> LessonHost:
     """Return the invitation of one of the user's branches to a joint lesson, or 404."""
     roles = roles_for(request.user)

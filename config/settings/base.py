@@ -189,6 +189,16 @@ NOTIFICATION_SENDING_TIMEOUT = env.int("NOTIFICATION_SENDING_TIMEOUT", default=1
 # Absent without leave this many held lessons running: the committee is told.
 ABSENCE_WARNING_STREAK = env.int("ABSENCE_WARNING_STREAK", default=2)
 
+# The live session's state is read from the cache on every phone's poll.
+# With CACHE_URL=redis://… every web worker shares it; without, each process
+# keeps its own (one process in development) and the state is read again
+# from the database after a change.
+CACHE_URL = env("CACHE_URL", default="")
+if CACHE_URL.startswith("redis://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # Background work. With nothing set, kombu's filesystem transport lets a
 # worker run beside the web server without Redis.
 CELERY_FILESYSTEM_DIR = VAR_DIR / "celery"

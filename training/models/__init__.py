@@ -15,6 +15,22 @@ from training.models.lessons import (
     material_path,
     new_checkin_key,
 )
+from training.models.live import (
+    OPTION_LETTERS,
+    BankQuestion,
+    KnowledgeQuiz,
+    KnowledgeQuizAttempt,
+    LiveAnswer,
+    LiveItem,
+    LiveParticipation,
+    LiveSetting,
+    LiveTally,
+    QuestionVote,
+    QuizResult,
+    TopicProposal,
+    TopicSurvey,
+    TopicVote,
+)
 from training.models.requirements import MeetingRule, StudyRequirement
 from training.models.selfstudy import (
     Assignment,
@@ -27,6 +43,20 @@ from training.models.selfstudy import (
 )
 
 __all__ = [
+    "OPTION_LETTERS",
+    "BankQuestion",
+    "KnowledgeQuiz",
+    "KnowledgeQuizAttempt",
+    "LiveAnswer",
+    "LiveItem",
+    "LiveParticipation",
+    "LiveSetting",
+    "LiveTally",
+    "QuestionVote",
+    "QuizResult",
+    "TopicProposal",
+    "TopicSurvey",
+    "TopicVote",
     "BranchMonthFigures",
     "MemberYearFigures",
     "MEETING_KINDS",

@@ -230,9 +230,7 @@ def _rule_compliance(rule: MeetingRule, by_month: dict[int, int], months: int, l
     """Build one rule's row from held counts per month for the elapsed *months*."""
     quarters = (months + 2) // 3
     if rule.period == MeetingRule.Period.MONTH:
-        periods = [
-            PeriodCount(m, labels["month"][m], 1, rule.times, by_month.get(m, 0)) for m in range(1, months + 1)
-        ]
+        periods = [PeriodCount(m, labels["month"][m], 1, rule.times, by_month.get(m, 0)) for m in range(1, months + 1)]
     elif rule.period == MeetingRule.Period.QUARTER:
         periods = [
             PeriodCount(

@@ -28,8 +28,15 @@ from training.forms.lessons import (
 )
 from training.models import Attendance, LeaveRequest, Lesson, LessonMaterial, Question
 from training.pdf import sign_in_sheet_pdf
-from training.permissions import can_decide_leave, can_manage, get_invitation_for_user, get_lesson_for_user
+from training.permissions import (
+    can_decide_leave,
+    can_manage,
+    can_present,
+    get_invitation_for_user,
+    get_lesson_for_user,
+)
 from training.selectors import lessons as selectors
+from training.selectors.live import lesson_live_summary
 from training.services.lessons import (
     CheckInRefused,
     attendance_check_in,
@@ -163,6 +170,8 @@ def lesson_detail(request, lesson_id):
         "comments": selectors.lesson_feedback(lesson) if can_manage(roles, lesson) else [],
         "questions": selectors.lesson_questions(lesson),
         "now": timezone.now(),
+        "present_live": can_present(roles, lesson),
+        "live": lesson_live_summary(lesson, member=member),
     }
     return render(request, "training/lesson_detail.html", context)
 
