@@ -78,6 +78,7 @@ EXPECTED = {
     "training:wall_upvote": POST_ONLY,
     "training:live_control": LESSON_A_RUN,
     "training:live_item_add": POST_ONLY,
+    "training:live_bank_add": POST_ONLY,
     "training:live_pass_mark": POST_ONLY,
     "training:live_item_action": POST_ONLY,
     "training:wall_moderate": POST_ONLY,
@@ -145,6 +146,15 @@ EXPECTED = {
     "reports:report_status": {ANON: 302, MEMBER: 403, SECRETARY: 286, OUTSIDER: 404, LEADER: 286, ADMIN: 286},
     "reports:report_pdf": BRANCH_A_WRITE,
     "reports:report_xlsx": BRANCH_A_WRITE,
+    "quizzes:bank_list": MANAGERS_ONLY,
+    "quizzes:bank_import": MANAGERS_ONLY,
+    "quizzes:bank_import_confirm": POST_ONLY,
+    "quizzes:bank_export": MANAGERS_ONLY,
+    "quizzes:knowledge_list": everyone(200),
+    "quizzes:knowledge_create": MANAGERS_ONLY,
+    "quizzes:knowledge_detail": BRANCH_A_READ,
+    # Lesson A has no quiz: no make-up quiz to open; those without a member record may not take one.
+    "quizzes:make_up_quiz": {ANON: 302, MEMBER: 404, SECRETARY: 404, OUTSIDER: 404, LEADER: 403, ADMIN: 403},
     "plans:plan_detail": BRANCH_A_READ,
     "plans:plan_item_add": POST_ONLY,
     "plans:plan_item_delete": POST_ONLY,
@@ -184,6 +194,7 @@ def url_args(branch_a, personas):
     from training.models import (
         Assignment,
         AssignmentTarget,
+        KnowledgeQuiz,
         LeaveRequest,
         LessonMaterial,
         Question,
@@ -245,6 +256,9 @@ def url_args(branch_a, personas):
         "resource_id": resource.pk,
         "assignment_id": assignment.pk,
         "action": "open",
+        "quiz_id": KnowledgeQuiz.objects.create(
+            branch=branch_a, title="党章知识测试", opens_at=lesson.start, closes_at=lesson.end
+        ).pk,
     }
 
 

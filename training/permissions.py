@@ -95,3 +95,10 @@ def get_note_for_user(request, note_id: int, *, write: bool = False, review: boo
 
 def can_review(roles, note) -> bool:
     return note.member.branch_id in roles.committee_branch_ids
+
+
+def get_knowledge_quiz_for_user(request, quiz_id: int):
+    """Return a knowledge quiz meant for the user's branch (or the bureau), or 404."""
+    from training.selectors.quizzes import knowledge_quizzes_for
+
+    return get_object_or_404(knowledge_quizzes_for(roles_for(request.user)), pk=quiz_id)

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from training.views import branches, calendars, lessons, live, online, plans, progress, study
+from training.views import branches, calendars, lessons, live, online, plans, progress, quizzes, study
 
 branch_patterns = [
     path("", branches.branch_list, name="branch_list"),
@@ -56,6 +56,7 @@ lesson_patterns = [
     path("live/questions/<int:question_id>/upvote/", live.wall_upvote_view, name="wall_upvote"),
     path("lessons/<int:lesson_id>/live/control/", live.live_control, name="live_control"),
     path("lessons/<int:lesson_id>/live/control/add/", live.live_item_add, name="live_item_add"),
+    path("lessons/<int:lesson_id>/live/bank/", live.live_bank_add, name="live_bank_add"),
     path("lessons/<int:lesson_id>/live/pass-mark/", live.live_pass_mark_view, name="live_pass_mark"),
     path("live/items/<int:item_id>/<str:action>/", live.live_item_action, name="live_item_action"),
     path("live/questions/<int:question_id>/<str:action>/", live.wall_moderate_view, name="wall_moderate"),
@@ -91,6 +92,17 @@ study_patterns = [
     path("assignments/<int:assignment_id>/", study.assignment_detail, name="assignment_detail"),
 ]
 
+quiz_patterns = [
+    path("bank/", quizzes.bank_list, name="bank_list"),
+    path("bank/import/", quizzes.bank_import, name="bank_import"),
+    path("bank/import/confirm/", quizzes.bank_import_confirm, name="bank_import_confirm"),
+    path("bank/export.xlsx", quizzes.bank_export, name="bank_export"),
+    path("knowledge/", quizzes.knowledge_list, name="knowledge_list"),
+    path("knowledge/new/", quizzes.knowledge_create, name="knowledge_create"),
+    path("knowledge/<int:quiz_id>/", quizzes.knowledge_detail, name="knowledge_detail"),
+    path("make-up/<int:lesson_id>/", quizzes.make_up_quiz, name="make_up_quiz"),
+]
+
 urlpatterns = [
     path("branches/", include((branch_patterns, "branches"))),
     path("plans/", include((plan_patterns, "plans"))),
@@ -99,4 +111,5 @@ urlpatterns = [
     path("progress/", include((progress_patterns, "progress"))),
     path("online-hours/", include((online_patterns, "online"))),
     path("study/", include((study_patterns, "selfstudy"))),
+    path("quizzes/", include((quiz_patterns, "quizzes"))),
 ]

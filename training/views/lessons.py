@@ -56,6 +56,7 @@ from training.services.lessons import (
     question_answer,
     question_ask,
 )
+from training.services.quizzes import make_up_pass_mark, make_up_target
 
 PENDING_CHECKIN = "pending_checkin"
 PENDING_CHECKIN_MAX_AGE = 5 * 60
@@ -172,6 +173,7 @@ def lesson_detail(request, lesson_id):
         "now": timezone.now(),
         "present_live": can_present(roles, lesson),
         "live": lesson_live_summary(lesson, member=member),
+        "make_up_quiz": bool(member) and make_up_pass_mark(lesson) is not None and make_up_target(lesson, member),
     }
     return render(request, "training/lesson_detail.html", context)
 

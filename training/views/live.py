@@ -15,11 +15,14 @@ from django.views.decorators.http import require_POST
 
 from members.permissions import roles_for
 from training.forms.live import LiveItemForm, PassMarkForm, WallQuestionForm
+from training.forms.quizzes import BankPickForm
 from training.models import LiveItem, Question
 from training.pdf import live_summary_pdf
 from training.permissions import can_present, get_lesson_for_user, get_lesson_to_present
 from training.selectors import live as selectors
+from training.selectors.quizzes import bank_questions_for
 from training.services import live as services
+from training.services.question_bank import live_items_from_bank
 
 SESSION_KEY = "live_lessons"
 ITEM_ACTIONS = {
@@ -63,8 +66,21 @@ def live_control(request, lesson_id):
         "form": LiveItemForm(),
         "pass_mark_form": PassMarkForm(initial={"make_up_pass_mark": selectors.lesson_live_summary(lesson).pass_mark}),
         "wall": selectors.wall_questions(lesson, include_hidden=True),
+        "bank_form": BankPickForm(questions=bank_questions_for(roles_for(request.user))),
     }
     return render(request, "training/live_control.html", context)
+
+
+@require_POST
+def live_bank_add(request, lesson_id):
+    lesson = get_lesson_to_present(request, lesson_id)
+    form = BankPickForm(request.POST, questions=bank_questions_for(roles_for(request.user)))
+    if form.is_valid():
+        items = live_items_from_bank(lesson=lesson, questions=form.cleaned_data["questions"], actor=request.user)
+        messages.success(request, _("%(count)d questions were added from the bank.") % {"count": len(items)})
+    else:
+        messages.error(request, _("Choose questions from the bank."))
+    return _back_to_control(lesson.pk)
 
 
 @require_POST
