@@ -155,6 +155,12 @@ EXPECTED = {
     "quizzes:knowledge_detail": BRANCH_A_READ,
     # Lesson A has no quiz: no make-up quiz to open; those without a member record may not take one.
     "quizzes:make_up_quiz": {ANON: 302, MEMBER: 404, SECRETARY: 404, OUTSIDER: 404, LEADER: 403, ADMIN: 403},
+    "topics:survey_list": everyone(200),
+    "topics:survey_create": MANAGERS_ONLY,
+    "topics:survey_detail": BRANCH_A_READ,
+    "topics:topic_propose": POST_ONLY,
+    "topics:topic_vote": POST_ONLY,
+    "topics:topic_link": POST_ONLY,
     "plans:plan_detail": BRANCH_A_READ,
     "plans:plan_item_add": POST_ONLY,
     "plans:plan_item_delete": POST_ONLY,
@@ -200,6 +206,7 @@ def url_args(branch_a, personas):
         Question,
         StudyNote,
         StudyResource,
+        TopicSurvey,
     )
     from training.services.lessons import audience_sync, calendar_feed_for, checkin_token
     from training.tests.factories import LessonFactory
@@ -256,6 +263,10 @@ def url_args(branch_a, personas):
         "resource_id": resource.pk,
         "assignment_id": assignment.pk,
         "action": "open",
+        "survey_id": TopicSurvey.objects.create(
+            branch=branch_a, year=2027, title="2027年培训需求", closes_on=lesson.start.date()
+        ).pk,
+        "proposal_id": 1,
         "quiz_id": KnowledgeQuiz.objects.create(
             branch=branch_a, title="党章知识测试", opens_at=lesson.start, closes_at=lesson.end
         ).pk,

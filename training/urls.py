@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from training.views import branches, calendars, lessons, live, online, plans, progress, quizzes, study
+from training.views import branches, calendars, lessons, live, online, plans, progress, quizzes, study, topics
 
 branch_patterns = [
     path("", branches.branch_list, name="branch_list"),
@@ -103,6 +103,15 @@ quiz_patterns = [
     path("make-up/<int:lesson_id>/", quizzes.make_up_quiz, name="make_up_quiz"),
 ]
 
+topic_patterns = [
+    path("", topics.survey_list, name="survey_list"),
+    path("new/", topics.survey_create, name="survey_create"),
+    path("<int:survey_id>/", topics.survey_detail, name="survey_detail"),
+    path("<int:survey_id>/propose/", topics.topic_propose_view, name="topic_propose"),
+    path("proposals/<int:proposal_id>/vote/", topics.topic_vote_view, name="topic_vote"),
+    path("proposals/<int:proposal_id>/link/", topics.topic_link_view, name="topic_link"),
+]
+
 urlpatterns = [
     path("branches/", include((branch_patterns, "branches"))),
     path("plans/", include((plan_patterns, "plans"))),
@@ -112,4 +121,5 @@ urlpatterns = [
     path("online-hours/", include((online_patterns, "online"))),
     path("study/", include((study_patterns, "selfstudy"))),
     path("quizzes/", include((quiz_patterns, "quizzes"))),
+    path("topics/", include((topic_patterns, "topics"))),
 ]

@@ -31,6 +31,7 @@ from training.models import (
     Question,
 )
 from training.services.figures import mark_lesson_stale
+from training.services.topics import topic_requesters_notify
 
 CHECKIN_STEP_SECONDS = 15
 # A code shown on the projector is accepted for its own 15 s and the two
@@ -230,6 +231,7 @@ def lesson_close(*, lesson: Lesson, actor, now=None) -> dict[str, int]:
             batch_size=500,
         )
     mark_lesson_stale(lesson)
+    topic_requesters_notify(lesson=lesson)
     audit_record(actor=actor, action="lesson.closed", target=lesson, payload={"absent": absent})
     enqueue_on_commit("training.tasks.send_absence_warnings", lesson.pk)
     return {"absent": absent, "make_up": len(missed)}
