@@ -1,4 +1,4 @@
-from training.models.figures import BranchMonthFigures, MemberYearFigures
+from training.models.figures import BranchInteractionFigures, BranchMonthFigures, MemberYearFigures
 from training.models.lessons import (
     MEETING_KINDS,
     Attendance,
@@ -43,6 +43,7 @@ from training.models.selfstudy import (
 )
 
 __all__ = [
+    "BranchInteractionFigures",
     "OPTION_LETTERS",
     "BankQuestion",
     "KnowledgeQuiz",

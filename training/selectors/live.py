@@ -177,3 +177,14 @@ def lessons_with_quiz(lesson_ids) -> set[int]:
         .values_list("lesson_id", flat=True)
         .distinct()
     )
+
+
+def interaction_figures_for_year(year: int, *, branch_ids=None) -> dict:
+    """The ledger's interaction rows of *year*: the bureau's and each organising branch's, most interactive first."""
+    from training.models import BranchInteractionFigures
+
+    rows = list(BranchInteractionFigures.objects.filter(year=year).select_related("branch"))
+    bureau = next((r for r in rows if r.branch_id is None), None)
+    branches = [r for r in rows if r.branch_id is not None and (branch_ids is None or r.branch_id in branch_ids)]
+    branches.sort(key=lambda r: (-(r.interactive_share or 0), r.branch.name))
+    return {"bureau": bureau, "branches": branches}

@@ -27,6 +27,7 @@ from training.models import (
     Lesson,
     LessonHost,
     LessonMaterial,
+    LiveItem,
     OutsideLecturer,
     Question,
 )
@@ -230,6 +231,10 @@ def lesson_close(*, lesson: Lesson, actor, now=None) -> dict[str, int]:
             ignore_conflicts=True,
             batch_size=500,
         )
+    # The live session ends with the lesson: later answers are refused.
+    LiveItem.objects.filter(lesson=lesson, status=LiveItem.Status.OPEN).update(
+        status=LiveItem.Status.CLOSED, closed_at=now
+    )
     mark_lesson_stale(lesson)
     topic_requesters_notify(lesson=lesson)
     audit_record(actor=actor, action="lesson.closed", target=lesson, payload={"absent": absent})

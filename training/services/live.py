@@ -31,6 +31,7 @@ from training.models import (
     QuestionVote,
     QuizResult,
 )
+from training.services.figures import mark_lesson_stale
 
 CHECKED_IN = (Attendance.Status.PRESENT, Attendance.Status.LATE)
 MAX_OPTIONS = 6
@@ -146,6 +147,9 @@ def _set_status(item: LiveItem, allowed: tuple[str, ...], status: str, actor, **
         audit_record(actor=actor, action=f"live.item_{status}", target=locked)
         if status == LiveItem.Status.REVEALED and locked.is_quiz:
             quiz_results_recount(lesson=locked.lesson)
+            if locked.lesson.status == Lesson.Status.HELD:
+                # Quiz results of a held lesson are counted in the ledger.
+                mark_lesson_stale(locked.lesson, member_ids=[])
         live_touch(locked.lesson_id, "items")
     return locked
 

@@ -70,7 +70,7 @@ def test_answers_before_open_and_after_close_are_refused(lesson_a, secretary, me
         live_answer_submit(item=item, member=me, choices=[0])
     live_item_open(item=item, actor=secretary)
     live_item_close(item=item, actor=secretary)
-    with pytest.raises(AnswerRefused, match="关闭|closed"):
+    with pytest.raises(AnswerRefused, match="截止"):
         live_answer_submit(item=item, member=me, choices=[0])
     assert not LiveAnswer.objects.exists()
 
