@@ -1,5 +1,6 @@
 """The live session: answering once, closing, anonymity, the question wall, quiz results and the pages."""
 
+import subprocess
 import threading
 
 import pytest
@@ -250,7 +251,7 @@ def test_lecturer_member_runs_the_session(client, lesson_a, outsider):
     assert client.get(reverse("training:live_control", args=[lesson_a.pk])).status_code == 200
 
 
-def test_results_on_the_lesson_page_and_pdf(client, lesson_a, secretary, member):
+def test_results_on_the_lesson_page_and_pdf(client, lesson_a, secretary, member, tmp_path):
     me = checked_in(lesson_a, member_of(member))
     item = live_item_open(item=quiz(lesson_a, secretary), actor=secretary)
     live_answer_submit(item=item, member=me, choices=[0])
@@ -259,5 +260,18 @@ def test_results_on_the_lesson_page_and_pdf(client, lesson_a, secretary, member)
     page = client.get(lesson_a.get_absolute_url()).content.decode()
     assert 'id="my-quiz-result"' in page and 'data-answered="1"' in page
     client.force_login(secretary)
+    for n in range(11):
+        live_item_create(
+            lesson=lesson_a, kind="poll", text=f"第{n}个投票问题", options=["同意", "不同意"], actor=secretary
+        )
+        wall_question_post(lesson=lesson_a, member=me, text=f"第{n}个问题：如何结合岗位学习？", anonymous=False)
+    for item in LiveItem.objects.filter(lesson=lesson_a, status="draft"):
+        live_item_open(item=item, actor=secretary)
     pdf = client.get(reverse("training:live_summary_pdf", args=[lesson_a.pk]))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    path = tmp_path / "summary.pdf"
+    path.write_bytes(pdf.content)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "Pages:           1" in info
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "党的最高理想" in text
