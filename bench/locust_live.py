@@ -4,8 +4,8 @@ Run by bench/live.py as its own process. Each phone takes one prepared
 session (BENCH_LIVE_SESSIONS, a JSON list of session keys), opens the phone
 page once for its CSRF cookie and the state's version, then polls with that
 version (204 while nothing changed) and answers the open poll
-(BENCH_LIVE_ITEM) after a random delay of up to 10 s. Statistics are reset
-once every phone has opened its page.
+(BENCH_LIVE_ITEM) within 10 s (a random delay) of the moment every phone
+has opened its page, when the statistics are reset.
 """
 
 import json
@@ -41,11 +41,13 @@ class Phone(FastHttpUser):
         # The phone page set the CSRF cookie in the session's jar; the header
         # below names it with the session, so the jar's header is not used.
         self.csrf_cookie = next((c.value for c in self.client.cookiejar if c.name == "csrftoken"), "")
-        self.answer_at = time.monotonic() + random.uniform(0, 10)
+        self.delay = random.uniform(0, 10)
         self.answered = False
         _state["ready"] += 1
         if _state["ready"] == self.environment.parsed_options.num_users:
             self.environment.runner.stats.reset_all()
+            # The room is in: every phone answers within 10 s from now.
+            _state["t0"] = time.monotonic()
 
     def _headers(self):
         cookie = self.cookie + (f"; csrftoken={self.csrf_cookie}" if self.csrf_cookie else "")
@@ -65,7 +67,8 @@ class Phone(FastHttpUser):
                     self.version = match.group(1)
             elif response.status_code != 204:
                 response.failure(f"poll answered {response.status_code}")
-        if not self.answered and time.monotonic() >= self.answer_at:
+        started = _state.get("t0")
+        if not self.answered and started is not None and time.monotonic() >= started + self.delay:
             self.answer()
 
     def answer(self):

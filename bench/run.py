@@ -46,6 +46,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--http-workers", type=int, default=2, help="gunicorn workers (f, i)")
     parser.add_argument("--phones", type=int, default=500, help="simulated phones in the live session (i)")
     parser.add_argument("--live-duration", default="40s", help="locust run time of the live session (i)")
+    parser.add_argument("--live-threads", type=int, default=8, help="gthread threads per worker (i; 0: sync)")
     parser.add_argument("--output", type=Path, default=None, help="also write the table to this file")
     parser.add_argument("--work-dir", type=Path, default=BASE_DIR / "var" / "bench", help="logs and CSVs")
     parser.add_argument("--explain", action="store_true", help="write EXPLAIN ANALYZE of slow queries to work-dir")

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions: an unchanged live-session poll is answered from the cache.
+    "training.middleware.LivePollMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "members.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -275,3 +275,21 @@ def test_results_on_the_lesson_page_and_pdf(client, lesson_a, secretary, member,
     assert "Pages:           1" in info
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "党的最高理想" in text
+
+
+def test_poll_middleware_matches_the_poll_urls_and_answers_204_without_queries(
+    client, lesson_a, member, django_assert_num_queries
+):
+    from training.middleware import POLL_PATH
+
+    for name in ("training:live_phone_items", "training:live_phone_wall"):
+        assert POLL_PATH.match(reverse(name, args=[lesson_a.pk]))
+    client.force_login(member)
+    url = reverse("training:live_phone_items", args=[lesson_a.pk])
+    version = live_version(lesson_a.pk, "items")
+    with django_assert_num_queries(0):
+        assert client.get(url, {"v": version}).status_code == 204
+    # A stale or missing version goes to the view, which checks who asks.
+    assert client.get(url, {"v": "old"}).status_code == 200
+    client.logout()
+    assert client.get(url, {"v": "old"}).status_code == 302

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from members.models import Member
 from members.permissions import roles_for
 from training.forms.live import LiveItemForm, PassMarkForm, WallQuestionForm
 from training.forms.quizzes import BankPickForm
@@ -25,6 +26,7 @@ from training.services import live as services
 from training.services.question_bank import live_items_from_bank
 
 SESSION_KEY = "live_lessons"
+MEMBER_KEY = "live_member"
 ITEM_ACTIONS = {
     "open": services.live_item_open,
     "close": services.live_item_close,
@@ -33,6 +35,9 @@ ITEM_ACTIONS = {
 
 
 def _remember(request, lesson_id: int) -> None:
+    member = roles_for(request.user).member
+    if member is not None and request.session.get(MEMBER_KEY) != member.pk:
+        request.session[MEMBER_KEY] = member.pk
     seen = request.session.get(SESSION_KEY, [])
     if lesson_id not in seen:
         request.session[SESSION_KEY] = [*seen[-9:], lesson_id]
@@ -216,6 +221,16 @@ def live_phone_wall(request, lesson_id):
     return render(request, "training/_live_phone_wall.html", _wall_context(lesson, roles_for(request.user).member))
 
 
+def _session_member(request) -> Member:
+    """The member answering, remembered by the phone page; only the id is needed to answer."""
+    member_id = request.session.get(MEMBER_KEY)
+    if member_id is None:
+        member = _member(request)
+        request.session[MEMBER_KEY] = member.pk
+        return member
+    return Member(pk=member_id)
+
+
 def _member(request):
     member = roles_for(request.user).member
     if member is None:
@@ -225,9 +240,9 @@ def _member(request):
 
 @require_POST
 def live_answer_view(request, item_id):
-    item = get_object_or_404(LiveItem.objects.select_related("lesson"), pk=item_id)
-    get_lesson_for_user(request, item.lesson_id)
-    member = _member(request)
+    item = get_object_or_404(LiveItem, pk=item_id)
+    _may_poll(request, item.lesson_id)
+    member = _session_member(request)
     error = ""
     try:
         services.live_answer_submit(item=item, member=member, choices=request.POST.getlist("choice"))
@@ -237,7 +252,19 @@ def live_answer_view(request, item_id):
         if error:
             messages.error(request, error)
         return redirect("training:live_phone", lesson_id=item.lesson_id)
-    context = {**_items_context(item.lesson_id, member), "error": error}
+    if error:
+        context = {**_items_context(item.lesson_id, member), "error": error}
+    else:
+        # Accepted: the phone shows its answer without reading it back (the
+        # answers of a whole room arrive within seconds).
+        state = selectors.MemberItemState(item=item, answered=True, choices=request.POST.getlist("choice"))
+        context = {
+            "lesson_id": item.lesson_id,
+            "state": state,
+            "member": member,
+            "checked_in": True,
+            "items_version": selectors.live_version(item.lesson_id, "items"),
+        }
     return render(request, "training/_live_phone_items.html", context)
 
 
