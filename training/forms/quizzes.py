@@ -37,7 +37,7 @@ class BankUploadForm(forms.Form):
 
 class BankPickForm(forms.Form):
     questions = forms.ModelMultipleChoiceField(
-        label=_("Questions"), queryset=BankQuestion.objects.none(), widget=forms.CheckboxSelectMultiple
+        label=_("Questions from the bank"), queryset=BankQuestion.objects.none(), widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args, questions, **kwargs):
@@ -49,7 +49,7 @@ class BankPickForm(forms.Form):
 class KnowledgeQuizForm(forms.ModelForm):
     owner = forms.ChoiceField(label=_("For"))
     questions = forms.ModelMultipleChoiceField(
-        label=_("Questions"), queryset=BankQuestion.objects.none(), widget=forms.CheckboxSelectMultiple
+        label=_("Questions from the bank"), queryset=BankQuestion.objects.none(), widget=forms.CheckboxSelectMultiple
     )
 
     class Meta:

@@ -61,6 +61,11 @@ class LiveItem(models.Model):
         return self.kind == self.Kind.QUIZ
 
     @property
+    def stem(self) -> str:
+        """The question's text, named as in the question bank (shared quiz templates)."""
+        return self.text
+
+    @property
     def lettered(self) -> list[tuple[int, str, str]]:
         return [(i, OPTION_LETTERS[i], text) for i, text in enumerate(self.options)]
 
@@ -210,6 +215,10 @@ class BankQuestion(models.Model):
 
     def __str__(self):
         return self.stem[:40]
+
+    @property
+    def multiple(self) -> bool:
+        return self.kind == self.Kind.MULTIPLE
 
 
 class KnowledgeQuiz(models.Model):

@@ -163,3 +163,24 @@ def test_branch_quiz_is_hidden_from_another_branch(client, branch_a, outsider, s
     client.force_login(outsider)
     assert client.get(reverse("quizzes:knowledge_detail", args=[quiz.pk])).status_code == 404
     assert client.post(reverse("quizzes:knowledge_detail", args=[quiz.pk])).status_code == 404
+
+
+def test_member_takes_a_knowledge_quiz_on_its_page(client, branch_a, member):
+    single = BankQuestion.objects.create(kind="single", stem="单选题", options=["甲", "乙"], correct=[1])
+    multiple = BankQuestion.objects.create(kind="multiple", stem="多选题", options=["甲", "乙", "丙"], correct=[0, 2])
+    now = timezone.now()
+    quiz = KnowledgeQuiz.objects.create(
+        branch=None,
+        title="测试",
+        opens_at=now - datetime.timedelta(hours=1),
+        closes_at=now + datetime.timedelta(hours=1),
+    )
+    quiz.questions.set([single, multiple])
+    client.force_login(member)
+    page = client.get(reverse("quizzes:knowledge_detail", args=[quiz.pk])).content.decode()
+    assert f'type="checkbox" name="q{multiple.pk}"' in page and f'type="radio" name="q{single.pk}"' in page
+    client.post(
+        reverse("quizzes:knowledge_detail", args=[quiz.pk]), {f"q{single.pk}": "1", f"q{multiple.pk}": ["0", "2"]}
+    )
+    page = client.get(reverse("quizzes:knowledge_detail", args=[quiz.pk])).content.decode()
+    assert 'id="my-knowledge-result"' in page and quiz.attempts.get().score == 100
