@@ -293,3 +293,13 @@ def test_poll_middleware_matches_the_poll_urls_and_answers_204_without_queries(
     assert client.get(url, {"v": "old"}).status_code == 200
     client.logout()
     assert client.get(url, {"v": "old"}).status_code == 302
+
+
+def test_hidden_wall_question_leaves_the_lesson_page_for_members_only(client, lesson_a, secretary, member):
+    me = checked_in(lesson_a, member_of(member))
+    question = wall_question_post(lesson=lesson_a, member=me, text="一个不合适的问题", anonymous=False)
+    wall_question_moderate(question=question, action="hide", actor=secretary)
+    client.force_login(member)
+    assert "一个不合适的问题" not in client.get(lesson_a.get_absolute_url()).content.decode()
+    client.force_login(secretary)
+    assert "一个不合适的问题" in client.get(lesson_a.get_absolute_url()).content.decode()

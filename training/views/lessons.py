@@ -169,7 +169,7 @@ def lesson_detail(request, lesson_id):
         "materials": list(lesson.materials.all()),
         "feedback": selectors.feedback_summary(lesson),
         "comments": selectors.lesson_feedback(lesson) if can_manage(roles, lesson) else [],
-        "questions": selectors.lesson_questions(lesson),
+        "questions": selectors.lesson_questions(lesson, include_hidden=can_manage(roles, lesson)),
         "now": timezone.now(),
         "present_live": can_present(roles, lesson),
         "live": lesson_live_summary(lesson, member=member),
