@@ -303,3 +303,53 @@ def test_hidden_wall_question_leaves_the_lesson_page_for_members_only(client, le
     assert "一个不合适的问题" not in client.get(lesson_a.get_absolute_url()).content.decode()
     client.force_login(secretary)
     assert "一个不合适的问题" in client.get(lesson_a.get_absolute_url()).content.decode()
+
+
+def test_timed_question_refuses_answers_after_its_time(lesson_a, secretary, member):
+    import datetime
+
+    me = checked_in(lesson_a, member_of(member))
+    item = live_item_open(item=quiz(lesson_a, secretary, time_limit=30), actor=secretary)
+    with pytest.raises(AnswerRefused):
+        live_answer_submit(item=item, member=me, choices=[0], now=item.opened_at + datetime.timedelta(seconds=31))
+    live_answer_submit(item=item, member=me, choices=[0], now=item.opened_at + datetime.timedelta(seconds=29))
+    assert LiveAnswer.objects.filter(item=item).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_answers_racing_the_close_are_counted_or_refused_never_after(branch_a, secretary):
+    from training.tests.factories import LessonFactory
+
+    lesson = LessonFactory(organiser=branch_a)
+    people = [checked_in(lesson, MemberFactory(branch=branch_a)) for _ in range(6)]
+    item = live_item_open(item=poll(lesson, secretary), actor=secretary)
+    barrier = threading.Barrier(len(people) + 1)
+    accepted = []
+
+    def answer(person):
+        barrier.wait()
+        try:
+            live_answer_submit(item=item, member=person, choices=[0])
+            accepted.append(person.pk)
+        except AnswerRefused:
+            pass
+        finally:
+            connection.close()
+
+    def close():
+        barrier.wait()
+        try:
+            live_item_close(item=item, actor=secretary)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=answer, args=(p,)) for p in people] + [threading.Thread(target=close)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    item.refresh_from_db()
+    stored = LiveAnswer.objects.filter(item=item)
+    assert item.status == "closed"
+    # Every answer told "received" is stored, and every refused one is not.
+    assert sorted(stored.values_list("member_id", flat=True)) == sorted(accepted)
