@@ -13,7 +13,7 @@ import time
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -235,7 +235,12 @@ def live_answer_submit(*, item: LiveItem, member: Member, choices, now=None) -> 
             if fresh.status != LiveItem.Status.OPEN or is_expired(fresh, now):
                 raise AnswerRefused(_("This question is closed."))
             if item.anonymous:
-                LiveTally.objects.filter(item=item, option__in=picked).update(count=F("count") + 1)
+                # Every option's row is rewritten, chosen or not: the rows'
+                # system columns (xmin) name the last transaction for all of
+                # them alike, so they cannot be joined to a participation.
+                LiveTally.objects.filter(item=item).update(
+                    count=F("count") + Case(When(option__in=picked, then=Value(1)), default=Value(0))
+                )
     except IntegrityError:
         raise AnswerRefused(_("You have already answered this question.")) from None
     return answer

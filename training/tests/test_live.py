@@ -101,6 +101,10 @@ def test_anonymous_poll_stores_no_member_with_the_answer(lesson_a, secretary, me
     assert {f.name for f in LiveParticipation._meta.get_fields()} == {"id", "item", "member"}
     result = item_result(item)
     assert (result.counts, result.answered) == ([0, 1, 1], 2)
+    # Not even PostgreSQL's row versions tell which option the last answer chose.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT xmin::text FROM training_livetally WHERE item_id = %s", [item.pk])
+        assert len(cursor.fetchall()) == 1
 
 
 def test_anonymous_quiz_is_not_possible(lesson_a, secretary):
