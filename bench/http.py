@@ -40,7 +40,7 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-def start_gunicorn(opts, port: int, log_path: Path) -> subprocess.Popen:
+def start_gunicorn(opts, port: int, log_path: Path, extra=()) -> subprocess.Popen:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.bench", "DATABASE_URL": opts.database_url}
     command = [
         _bin("gunicorn"),
@@ -51,6 +51,7 @@ def start_gunicorn(opts, port: int, log_path: Path) -> subprocess.Popen:
         f"127.0.0.1:{port}",
         "--log-level",
         "warning",
+        *extra,
     ]
     log = open(log_path, "w")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

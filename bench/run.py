@@ -7,7 +7,8 @@ Scenarios: a. leadership dashboard ÷ raw SQL; b. branch page, member's
 progress page, review queue; c. year-end recompute ÷ one SQL aggregate;
 d. reminder sweep through a real worker ÷ no-op tasks; e. the bureau's
 checkup report (PDF and XLSX); f. HTTP home page under load ÷ one-query
-page. Settings are config.settings.bench (DEBUG off). The sweep and the
+page; i. a live session: 500 phones polling every 2 s and answering one
+poll. Settings are config.settings.bench (DEBUG off). The sweep and the
 HTTP run start their own worker and server and stop them afterwards.
 """
 
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import django
 
-SCENARIOS = "abcdefgh"
+SCENARIOS = "abcdefghi"
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -42,7 +43,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=None, help="worker processes (default: one per CPU)")
     parser.add_argument("--users", type=int, default=20, help="concurrent locust users (f)")
     parser.add_argument("--duration", default="30s", help="locust run time per page (f)")
-    parser.add_argument("--http-workers", type=int, default=2, help="gunicorn workers (f)")
+    parser.add_argument("--http-workers", type=int, default=2, help="gunicorn workers (f, i)")
+    parser.add_argument("--phones", type=int, default=500, help="simulated phones in the live session (i)")
+    parser.add_argument("--live-duration", default="40s", help="locust run time of the live session (i)")
+    parser.add_argument("--live-threads", type=int, default=8, help="gthread threads per worker (i; 0: sync)")
     parser.add_argument("--output", type=Path, default=None, help="also write the table to this file")
     parser.add_argument("--work-dir", type=Path, default=BASE_DIR / "var" / "bench", help="logs and CSVs")
     parser.add_argument("--explain", action="store_true", help="write EXPLAIN ANALYZE of slow queries to work-dir")
@@ -123,7 +127,7 @@ def render(rows, opts, summary: str, elapsed: float) -> str:
 def main(argv=None) -> int:
     opts = parse_args(argv)
     setup(opts)
-    from bench import http, scenarios, sweep
+    from bench import http, live, scenarios, sweep
 
     started = time.perf_counter()
     summary = database_summary(opts)
@@ -136,6 +140,7 @@ def main(argv=None) -> int:
         "f": lambda: [http.http_scenario(opts)],
         "g": lambda: [scenarios.reconcile_scenario(opts)],
         "h": lambda: [scenarios.incremental_scenario(opts)],
+        "i": lambda: [live.live_scenario(opts)],
     }
     rows, failed = [], []
     for key in SCENARIOS:

@@ -76,6 +76,22 @@ EXPECTED = {
     "training:question_answer": POST_ONLY,
     "training:material_add": POST_ONLY,
     "training:material_download": BRANCH_A_READ,
+    # The live session: the organising committee presents; the audience opens the phone view.
+    "training:live_phone": BRANCH_A_READ,
+    "training:live_phone_items": BRANCH_A_READ,
+    "training:live_phone_wall": BRANCH_A_READ,
+    "training:wall_post": POST_ONLY,
+    "training:live_answer": POST_ONLY,
+    "training:wall_upvote": POST_ONLY,
+    "training:live_control": LESSON_A_RUN,
+    "training:live_item_add": POST_ONLY,
+    "training:live_bank_add": POST_ONLY,
+    "training:live_pass_mark": POST_ONLY,
+    "training:live_item_action": POST_ONLY,
+    "training:wall_moderate": POST_ONLY,
+    "training:live_presenter": LESSON_A_RUN,
+    "training:live_presenter_state": LESSON_A_RUN,
+    "training:live_summary_pdf": LESSON_A_RUN,
     "training:lecturer_search": {ANON: 302, MEMBER: 403, SECRETARY: 200, OUTSIDER: 403, LEADER: 200, ADMIN: 200},
     "calendar:calendar_view": everyone(200),
     "calendar:feed_page": {ANON: 302, MEMBER: 200, SECRETARY: 200, OUTSIDER: 200, LEADER: 404, ADMIN: 404},
@@ -138,6 +154,21 @@ EXPECTED = {
     "reports:report_status": {ANON: 302, MEMBER: 403, SECRETARY: 286, OUTSIDER: 404, LEADER: 286, ADMIN: 286},
     "reports:report_pdf": BRANCH_A_WRITE,
     "reports:report_xlsx": BRANCH_A_WRITE,
+    "quizzes:bank_list": MANAGERS_ONLY,
+    "quizzes:bank_import": MANAGERS_ONLY,
+    "quizzes:bank_import_confirm": POST_ONLY,
+    "quizzes:bank_export": MANAGERS_ONLY,
+    "quizzes:knowledge_list": everyone(200),
+    "quizzes:knowledge_create": MANAGERS_ONLY,
+    "quizzes:knowledge_detail": BRANCH_A_READ,
+    # Lesson A has no quiz: no make-up quiz to open; those without a member record may not take one.
+    "quizzes:make_up_quiz": {ANON: 302, MEMBER: 404, SECRETARY: 404, OUTSIDER: 404, LEADER: 403, ADMIN: 403},
+    "topics:survey_list": everyone(200),
+    "topics:survey_create": MANAGERS_ONLY,
+    "topics:survey_detail": BRANCH_A_READ,
+    "topics:topic_propose": POST_ONLY,
+    "topics:topic_vote": POST_ONLY,
+    "topics:topic_link": POST_ONLY,
     "plans:plan_detail": BRANCH_A_READ,
     "plans:plan_item_add": POST_ONLY,
     "plans:plan_item_delete": POST_ONLY,
@@ -177,11 +208,13 @@ def url_args(branch_a, personas):
     from training.models import (
         Assignment,
         AssignmentTarget,
+        KnowledgeQuiz,
         LeaveRequest,
         LessonMaterial,
         Question,
         StudyNote,
         StudyResource,
+        TopicSurvey,
     )
     from training.services.lessons import audience_sync, calendar_feed_for, checkin_token
     from training.tests.factories import LessonFactory
@@ -237,6 +270,14 @@ def url_args(branch_a, personas):
         "note_id": note.pk,
         "resource_id": resource.pk,
         "assignment_id": assignment.pk,
+        "action": "open",
+        "survey_id": TopicSurvey.objects.create(
+            branch=branch_a, year=2027, title="2027年培训需求", closes_on=lesson.start.date()
+        ).pk,
+        "proposal_id": 1,
+        "quiz_id": KnowledgeQuiz.objects.create(
+            branch=branch_a, title="党章知识测试", opens_at=lesson.start, closes_at=lesson.end
+        ).pk,
     }
 
 

@@ -23,3 +23,14 @@ def sign_in_sheet_pdf(lesson) -> bytes:
         },
     )
     return html_to_pdf(html)
+
+
+def live_summary_pdf(lesson) -> bytes:
+    """Return the one-page summary of a lesson's live session: polls, quiz, questions."""
+    from training.selectors.live import lesson_live_summary
+
+    html = render_to_string(
+        "training/live_summary_pdf.html",
+        {"lesson": lesson, "summary": lesson_live_summary(lesson), "printed_at": timezone.localtime()},
+    )
+    return html_to_pdf(html)

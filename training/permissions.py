@@ -34,6 +34,23 @@ def can_manage(roles, lesson: Lesson) -> bool:
     return lesson.organiser_id in roles.committee_branch_ids
 
 
+def can_present(roles, lesson: Lesson) -> bool:
+    """The organising committee or the lesson's own lecturer runs its live session."""
+    return can_manage(roles, lesson) or (
+        roles.member is not None
+        and lesson.lecturer_member_id is not None
+        and lesson.lecturer_member_id == roles.member.pk
+    )
+
+
+def get_lesson_to_present(request, lesson_id: int) -> Lesson:
+    """Return a lesson whose live session the user runs; 404 when not meant for them, 403 otherwise."""
+    lesson = get_lesson_for_user(request, lesson_id)
+    if not can_present(roles_for(request.user), lesson):
+        raise PermissionDenied
+    return lesson
+
+
 def get_invitation_for_user(request, lesson_id: int) -> LessonHost:
     """Return the invitation of one of the user's branches to a joint lesson, or 404."""
     roles = roles_for(request.user)
@@ -78,3 +95,10 @@ def get_note_for_user(request, note_id: int, *, write: bool = False, review: boo
 
 def can_review(roles, note) -> bool:
     return note.member.branch_id in roles.committee_branch_ids
+
+
+def get_knowledge_quiz_for_user(request, quiz_id: int):
+    """Return a knowledge quiz meant for the user's branch (or the bureau), or 404."""
+    from training.selectors.quizzes import knowledge_quizzes_for
+
+    return get_object_or_404(knowledge_quizzes_for(roles_for(request.user)), pk=quiz_id)

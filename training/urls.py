@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from training.views import branches, calendars, lessons, online, plans, progress, study
+from training.views import branches, calendars, lessons, live, online, plans, progress, quizzes, study, topics
 
 branch_patterns = [
     path("", branches.branch_list, name="branch_list"),
@@ -47,6 +47,22 @@ lesson_patterns = [
     path("materials/<int:material_id>/", lessons.material_download, name="material_download"),
     path("lessons/<int:lesson_id>/sign-in-sheet.pdf", lessons.sign_in_sheet, name="sign_in_sheet"),
     path("lecturers/search/", lessons.lecturer_search, name="lecturer_search"),
+    # The live session: control, projector and the members' phones.
+    path("lessons/<int:lesson_id>/live/", live.live_phone, name="live_phone"),
+    path("lessons/<int:lesson_id>/live/items/", live.live_phone_items, name="live_phone_items"),
+    path("lessons/<int:lesson_id>/live/wall/", live.live_phone_wall, name="live_phone_wall"),
+    path("lessons/<int:lesson_id>/live/wall/post/", live.wall_post_view, name="wall_post"),
+    path("live/answer/<int:item_id>/", live.live_answer_view, name="live_answer"),
+    path("live/questions/<int:question_id>/upvote/", live.wall_upvote_view, name="wall_upvote"),
+    path("lessons/<int:lesson_id>/live/control/", live.live_control, name="live_control"),
+    path("lessons/<int:lesson_id>/live/control/add/", live.live_item_add, name="live_item_add"),
+    path("lessons/<int:lesson_id>/live/bank/", live.live_bank_add, name="live_bank_add"),
+    path("lessons/<int:lesson_id>/live/pass-mark/", live.live_pass_mark_view, name="live_pass_mark"),
+    path("live/items/<int:item_id>/<str:action>/", live.live_item_action, name="live_item_action"),
+    path("live/questions/<int:question_id>/<str:action>/", live.wall_moderate_view, name="wall_moderate"),
+    path("lessons/<int:lesson_id>/live/presenter/", live.live_presenter, name="live_presenter"),
+    path("lessons/<int:lesson_id>/live/presenter/state/", live.live_presenter_state, name="live_presenter_state"),
+    path("lessons/<int:lesson_id>/live/summary.pdf", live.live_summary_pdf_view, name="live_summary_pdf"),
 ]
 
 progress_patterns = [
@@ -76,6 +92,26 @@ study_patterns = [
     path("assignments/<int:assignment_id>/", study.assignment_detail, name="assignment_detail"),
 ]
 
+quiz_patterns = [
+    path("bank/", quizzes.bank_list, name="bank_list"),
+    path("bank/import/", quizzes.bank_import, name="bank_import"),
+    path("bank/import/confirm/", quizzes.bank_import_confirm, name="bank_import_confirm"),
+    path("bank/export.xlsx", quizzes.bank_export, name="bank_export"),
+    path("knowledge/", quizzes.knowledge_list, name="knowledge_list"),
+    path("knowledge/new/", quizzes.knowledge_create, name="knowledge_create"),
+    path("knowledge/<int:quiz_id>/", quizzes.knowledge_detail, name="knowledge_detail"),
+    path("make-up/<int:lesson_id>/", quizzes.make_up_quiz, name="make_up_quiz"),
+]
+
+topic_patterns = [
+    path("", topics.survey_list, name="survey_list"),
+    path("new/", topics.survey_create, name="survey_create"),
+    path("<int:survey_id>/", topics.survey_detail, name="survey_detail"),
+    path("<int:survey_id>/propose/", topics.topic_propose_view, name="topic_propose"),
+    path("proposals/<int:proposal_id>/vote/", topics.topic_vote_view, name="topic_vote"),
+    path("proposals/<int:proposal_id>/link/", topics.topic_link_view, name="topic_link"),
+]
+
 urlpatterns = [
     path("branches/", include((branch_patterns, "branches"))),
     path("plans/", include((plan_patterns, "plans"))),
@@ -84,4 +120,6 @@ urlpatterns = [
     path("progress/", include((progress_patterns, "progress"))),
     path("online-hours/", include((online_patterns, "online"))),
     path("study/", include((study_patterns, "selfstudy"))),
+    path("quizzes/", include((quiz_patterns, "quizzes"))),
+    path("topics/", include((topic_patterns, "topics"))),
 ]

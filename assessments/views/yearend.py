@@ -28,6 +28,7 @@ from members.permissions import leadership_required, roles_for
 from training.forms.plans import StudyRequirementForm
 from training.rules import study_requirement_for
 from training.selectors.figures import figures_freshness
+from training.selectors.live import interaction_figures_for_year
 from training.services.plans import study_requirement_update
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -87,6 +88,7 @@ def dashboard_view(request):
             "year": year,
             "order": order,
             "years": range(timezone.localdate().year, 2019, -1),
+            "interaction": interaction_figures_for_year(year),
             **_chart_context(data),
         },
     )

@@ -49,6 +49,8 @@ MIDDLEWARE = [
     # A database or broker error becomes the 503 "temporarily unavailable" page.
     "core.outage.OutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions: an unchanged live-session poll is answered from the cache.
+    "training.middleware.LivePollMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "members.middleware.ChineseFirstLocaleMiddleware",
     # Before anything reads the body or the query: oversized bodies, NUL bytes.
@@ -218,6 +220,16 @@ SMS_GATEWAY_TIMEOUT = env.int("SMS_GATEWAY_TIMEOUT", default=10)
 NOTIFICATION_SENDING_TIMEOUT = env.int("NOTIFICATION_SENDING_TIMEOUT", default=15 * 60)
 # Absent without leave this many held lessons running: the committee is told.
 ABSENCE_WARNING_STREAK = env.int("ABSENCE_WARNING_STREAK", default=2)
+
+# The live session's state is read from the cache on every phone's poll.
+# With CACHE_URL=redis://… every web worker shares it; without, each process
+# keeps its own (one process in development) and the state is read again
+# from the database after a change.
+CACHE_URL = env("CACHE_URL", default="")
+if CACHE_URL.startswith("redis://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Background work. With nothing set, kombu's filesystem transport lets a
 # worker run beside the web server without Redis.

@@ -1,4 +1,4 @@
-from training.models.figures import BranchMonthFigures, MemberYearFigures
+from training.models.figures import BranchInteractionFigures, BranchMonthFigures, MemberYearFigures
 from training.models.lessons import (
     MEETING_KINDS,
     Attendance,
@@ -15,6 +15,22 @@ from training.models.lessons import (
     material_path,
     new_checkin_key,
 )
+from training.models.live import (
+    OPTION_LETTERS,
+    BankQuestion,
+    KnowledgeQuiz,
+    KnowledgeQuizAttempt,
+    LiveAnswer,
+    LiveItem,
+    LiveParticipation,
+    LiveSetting,
+    LiveTally,
+    QuestionVote,
+    QuizResult,
+    TopicProposal,
+    TopicSurvey,
+    TopicVote,
+)
 from training.models.requirements import MeetingRule, StudyRequirement
 from training.models.selfstudy import (
     Assignment,
@@ -27,6 +43,21 @@ from training.models.selfstudy import (
 )
 
 __all__ = [
+    "BranchInteractionFigures",
+    "OPTION_LETTERS",
+    "BankQuestion",
+    "KnowledgeQuiz",
+    "KnowledgeQuizAttempt",
+    "LiveAnswer",
+    "LiveItem",
+    "LiveParticipation",
+    "LiveSetting",
+    "LiveTally",
+    "QuestionVote",
+    "QuizResult",
+    "TopicProposal",
+    "TopicSurvey",
+    "TopicVote",
     "BranchMonthFigures",
     "MemberYearFigures",
     "MEETING_KINDS",

@@ -85,3 +85,50 @@ class BranchMonthFigures(models.Model):
 
     def __str__(self):
         return f"{self.branch_id or 'bureau'} · {self.year}-{self.month:02d}"
+
+
+class BranchInteractionFigures(models.Model):
+    """Interactive-lesson figures of one organising branch (NULL: the whole bureau) for one year.
+
+    Written only by training.services.interaction_figures, from the
+    definitions in its docstring.
+    """
+
+    branch = models.ForeignKey(
+        "branches.Branch", on_delete=models.CASCADE, null=True, blank=True, related_name="interaction_figures"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    lessons_held = models.PositiveIntegerField(_("lessons held"), default=0)
+    lessons_interactive = models.PositiveIntegerField(_("lessons held with interaction"), default=0)
+    answer_slots = models.PositiveIntegerField(_("possible answers"), default=0)
+    answers = models.PositiveIntegerField(_("answers"), default=0)
+    quiz_results = models.PositiveIntegerField(_("quiz results"), default=0)
+    quiz_score_sum = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("interaction figures")
+        verbose_name_plural = _("interaction figures")
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "year"], name="interaction_figures_once"),
+            models.UniqueConstraint(
+                fields=["year"], condition=models.Q(branch__isnull=True), name="interaction_figures_bureau_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.branch_id or '—'} · {self.year}"
+
+    @property
+    def interactive_share(self):
+        """Lessons held with interaction ÷ lessons held, in percent; None with no lessons."""
+        return round(100 * self.lessons_interactive / self.lessons_held) if self.lessons_held else None
+
+    @property
+    def participation(self):
+        """Answers ÷ (members present × questions opened), in percent."""
+        return round(100 * self.answers / self.answer_slots) if self.answer_slots else None
+
+    @property
+    def quiz_average(self):
+        return round(self.quiz_score_sum / self.quiz_results, 1) if self.quiz_results else None

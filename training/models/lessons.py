@@ -367,6 +367,12 @@ class Question(models.Model):
     )
     answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The question wall of the live session: moderation and upvotes.
+    on_wall = models.BooleanField(_("asked on the question wall"), default=False)
+    is_hidden = models.BooleanField(_("hidden"), default=False)
+    is_pinned = models.BooleanField(_("pinned"), default=False)
+    answered_live = models.BooleanField(_("answered in the lesson"), default=False)
+    upvotes = models.PositiveIntegerField(_("upvotes"), default=0)
 
     class Meta:
         verbose_name = _("question")

@@ -99,8 +99,12 @@ def lesson_feedback(lesson: Lesson) -> list[Feedback]:
     return list(Feedback.objects.filter(lesson=lesson).select_related("member").order_by("-created_at"))
 
 
-def lesson_questions(lesson: Lesson) -> list[Question]:
-    return list(Question.objects.filter(lesson=lesson).select_related("member", "answered_by"))
+def lesson_questions(lesson: Lesson, *, include_hidden: bool = False) -> list[Question]:
+    """The lesson's questions; those hidden from the question wall only for the organisers."""
+    questions = Question.objects.filter(lesson=lesson).select_related("member", "answered_by")
+    if not include_hidden:
+        questions = questions.filter(is_hidden=False)
+    return list(questions)
 
 
 @dataclass

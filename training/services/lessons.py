@@ -27,11 +27,13 @@ from training.models import (
     Lesson,
     LessonHost,
     LessonMaterial,
+    LiveItem,
     OutsideLecturer,
     Question,
 )
 from training.querysets import COMMITTEE_AUDIENCE_KINDS, GROUP_AUDIENCE_KINDS
 from training.services.figures import mark_lesson_stale
+from training.services.topics import topic_requesters_notify
 
 CHECKIN_STEP_SECONDS = 15
 # A code shown on the projector is accepted for its own 15 s and the two
@@ -271,7 +273,12 @@ def lesson_close(*, lesson: Lesson, actor, now=None) -> dict[str, int]:
             ignore_conflicts=True,
             batch_size=500,
         )
+    # The live session ends with the lesson: later answers are refused.
+    LiveItem.objects.filter(lesson=lesson, status=LiveItem.Status.OPEN).update(
+        status=LiveItem.Status.CLOSED, closed_at=now
+    )
     mark_lesson_stale(lesson)
+    topic_requesters_notify(lesson=lesson)
     audit_record(actor=actor, action="lesson.closed", target=lesson, payload={"absent": absent})
     enqueue_on_commit("training.tasks.send_absence_warnings", lesson.pk)
     return {"absent": absent, "make_up": len(missed)}

@@ -26,6 +26,7 @@ from members.services.notifications import Message, notify_many
 from training.models import (
     AssignmentTarget,
     Attendance,
+    BranchInteractionFigures,
     BranchMonthFigures,
     Lesson,
     LessonHost,
@@ -35,6 +36,8 @@ from training.models import (
 )
 from training.rules import study_requirement_for
 from training.services.figures import figures_recompute_year, reference_day
+from training.services.interaction_figures import FIGURES as INTERACTION_FIGURES
+from training.services.interaction_figures import recount_interaction
 
 logger = logging.getLogger(__name__)
 SUM = DecimalField(max_digits=12, decimal_places=1)
@@ -248,6 +251,22 @@ def reconcile_year(year: int, *, today=None) -> list[Difference]:
             value = getattr(row, figure) if row else 0
             if value != months.get(key, {}).get(figure, 0):
                 differences.append(Difference(figure, scope, value, months.get(key, {}).get(figure, 0)))
+    differences += _interaction_differences(year)
+    return differences
+
+
+def _interaction_differences(year: int) -> list[Difference]:
+    """The interactive-lesson rows against a lesson-by-lesson recount."""
+    recounted = recount_interaction(year)
+    stored = {row.branch_id: row for row in BranchInteractionFigures.objects.filter(year=year)}
+    differences = []
+    for branch_id in sorted(set(stored) | set(recounted), key=lambda b: b or 0):
+        scope = _("interaction, branch %(branch)s, %(year)s") % {"branch": branch_id or "—", "year": year}
+        row, fresh = stored.get(branch_id), recounted.get(branch_id, {})
+        for figure in INTERACTION_FIGURES:
+            value = getattr(row, figure) if row else 0
+            if value != fresh.get(figure, 0):
+                differences.append(Difference(figure, scope, value, fresh.get(figure, 0)))
     return differences
 
 

@@ -187,6 +187,22 @@ def note_submit(*, note: StudyNote, actor, now=None) -> StudyNote:
     return note
 
 
+def assignment_target_complete(*, assignment: Assignment, member_id: int, now) -> set[int]:
+    """Mark a member's open target of *assignment* done; return the years whose figures it changes.
+
+    The one way an assignment is completed, by a passed note or a passed
+    make-up quiz: a make-up study done turns a leave into attendance at its
+    lesson, in the lesson's year. The caller marks those years stale.
+    """
+    AssignmentTarget.objects.filter(
+        assignment_id=assignment.pk, member_id=member_id, status=AssignmentTarget.Status.OPEN
+    ).update(status=AssignmentTarget.Status.DONE, completed_at=now)
+    years = {assignment.due_on.year, timezone.localtime(now).year}
+    if assignment.lesson_id:
+        years.add(timezone.localtime(assignment.lesson.start).year)
+    return years
+
+
 @transaction.atomic
 def note_review(*, note: StudyNote, passed: bool, grade: str, comment: str, actor) -> StudyNote:
     """Pass a submitted note with a grade, or return it for revision with a comment.
@@ -211,13 +227,7 @@ def note_review(*, note: StudyNote, passed: bool, grade: str, comment: str, acto
     note.versions.filter(number=note.versions.count()).update(review_comment=comment)
     years = {note.study_date.year, timezone.localtime(now).year}
     if passed and note.assignment_id:
-        AssignmentTarget.objects.filter(
-            assignment_id=note.assignment_id, member_id=note.member_id, status=AssignmentTarget.Status.OPEN
-        ).update(status=AssignmentTarget.Status.DONE, completed_at=now)
-        # A make-up study done turns a leave into attendance at its lesson, in the lesson's year.
-        years.add(note.assignment.due_on.year)
-        if note.assignment.lesson_id:
-            years.add(timezone.localtime(note.assignment.lesson.start).year)
+        years |= assignment_target_complete(assignment=note.assignment, member_id=note.member_id, now=now)
     mark_figures_stale(years=years, members=[note.member_id])
     audit_record(
         actor=actor,

@@ -28,8 +28,15 @@ from training.forms.lessons import (
 )
 from training.models import Attendance, LeaveRequest, Lesson, LessonMaterial, Question
 from training.pdf import sign_in_sheet_pdf
-from training.permissions import can_decide_leave, can_manage, get_invitation_for_user, get_lesson_for_user
+from training.permissions import (
+    can_decide_leave,
+    can_manage,
+    can_present,
+    get_invitation_for_user,
+    get_lesson_for_user,
+)
 from training.selectors import lessons as selectors
+from training.selectors.live import lesson_live_summary
 from training.services.lessons import (
     CheckInRefused,
     attendance_check_in,
@@ -52,6 +59,7 @@ from training.services.lessons import (
     question_answer,
     question_ask,
 )
+from training.services.quizzes import make_up_pass_mark, make_up_target
 
 PENDING_CHECKIN = "pending_checkin"
 PENDING_CHECKIN_MAX_AGE = 5 * 60
@@ -169,8 +177,11 @@ def lesson_detail(request, lesson_id):
         "materials": list(lesson.materials.all()),
         "feedback": selectors.feedback_summary(lesson),
         "comments": selectors.lesson_feedback(lesson) if can_manage(roles, lesson) else [],
-        "questions": selectors.lesson_questions(lesson),
+        "questions": selectors.lesson_questions(lesson, include_hidden=can_manage(roles, lesson)),
         "now": timezone.now(),
+        "present_live": can_present(roles, lesson),
+        "live": lesson_live_summary(lesson, member=member),
+        "make_up_quiz": bool(member) and make_up_pass_mark(lesson) is not None and make_up_target(lesson, member),
     }
     return render(request, "training/lesson_detail.html", context)
 

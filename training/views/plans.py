@@ -11,6 +11,7 @@ from training.forms.plans import MeetingRuleFormSet, PlanItemForm, StudyRequirem
 from training.models import MeetingRule, StudyPlanItem
 from training.rules import meeting_rules, study_requirement_for
 from training.selectors.plans import branch_training_panel
+from training.selectors.topics import requested_by_counts
 from training.services.plans import (
     meeting_rules_update,
     plan_item_add,
@@ -38,10 +39,14 @@ def _branch_for_plan_edit(request, branch_id):
 
 def _render_plan(request, branch, year, form, *, status=200):
     can_edit = branch.pk in roles_for(request.user).committee_branch_ids
+    panel = branch_training_panel(branch, year, roles=roles_for(request.user))
+    requested = requested_by_counts(item.pk for item in panel.plan.items)
+    for item in panel.plan.items:
+        item.requested_by = requested.get(item.pk, 0)
     context = {
         "branch": branch,
         "year": year,
-        "panel": branch_training_panel(branch, year, roles=roles_for(request.user)),
+        "panel": panel,
         "can_edit": can_edit,
         "form": form if can_edit else None,
         "previous_year": year - 1 if year > FIRST_YEAR else None,

@@ -1,0 +1,144 @@
+"""The interactive-lesson figures of the ledger: one row per organising branch and year, and one for the bureau.
+
+Definitions (a year and a lesson's month as in training.services.figures):
+
+- lessons held: held lessons the branch organised whose local start is in
+  the year; the bureau row counts every held lesson once.
+- lessons held with interaction: of those, the lessons where at least one
+  poll or quiz question was opened in the live session.
+- possible answers (answer slots): for each opened question of those
+  lessons, the members checked in (present or late) at its lesson.
+- answers: answers to those questions, named or anonymous (an anonymous
+  poll counts who answered, not what).
+- participation rate: answers ÷ possible answers; NULL ("—") with none.
+- share of lessons with interaction: with interaction ÷ held; NULL with none.
+- average quiz score: the mean of the members' live quiz results (percent
+  of the revealed quiz questions right) at those lessons, by organising branch.
+
+Written by interaction_figures_recompute, for the whole year in one
+transaction, whenever the ledger refreshes that year (figures_refreshed):
+the services that change what is counted — closing a lesson, marking
+attendance, revealing a quiz question at a held lesson — mark the lesson's
+year stale through mark_lesson_stale. Reconciled by recount_interaction,
+which counts lesson by lesson in Python, apart from these aggregates.
+"""
+
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.utils import timezone
+
+from training.models import (
+    Attendance,
+    BranchInteractionFigures,
+    Lesson,
+    LiveAnswer,
+    LiveItem,
+    LiveParticipation,
+    QuizResult,
+)
+from training.services.figures import year_span
+
+CHECKED_IN = (Attendance.Status.PRESENT, Attendance.Status.LATE)
+FIGURES = ("lessons_held", "lessons_interactive", "answer_slots", "answers", "quiz_results", "quiz_score_sum")
+
+
+def _held(year: int):
+    start, end = year_span(year)
+    return Lesson.objects.filter(status=Lesson.Status.HELD, start__gte=start, start__lt=end)
+
+
+def interaction_figures(year: int) -> dict[int | None, dict[str, int]]:
+    """Compute the figures of *year* by organising branch (None: the bureau) in five grouped queries."""
+    held = _held(year)
+    opened = LiveItem.objects.filter(lesson__in=held, opened_at__isnull=False)
+    rows: dict[int | None, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
+
+    def add(branch_id, name, value):
+        rows[branch_id][name] += value or 0
+        rows[None][name] += value or 0
+
+    lessons = (
+        held.annotate(interactive=Exists(opened.filter(lesson=OuterRef("pk"))))
+        .values("organiser_id")
+        .annotate(n=Count("pk"), i=Count("pk", filter=Q(interactive=True)))
+    )
+    for row in lessons.order_by():
+        add(row["organiser_id"], "lessons_held", row["n"])
+        add(row["organiser_id"], "lessons_interactive", row["i"])
+    present = dict(
+        Attendance.objects.filter(lesson__in=held, status__in=CHECKED_IN)
+        .values("lesson_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("lesson_id", "n")
+    )
+    for lesson_id, organiser_id, n in (
+        opened.values("lesson_id", "lesson__organiser_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("lesson_id", "lesson__organiser_id", "n")
+    ):
+        add(organiser_id, "answer_slots", n * present.get(lesson_id, 0))
+    for model in (LiveAnswer, LiveParticipation):
+        for organiser_id, n in (
+            model.objects.filter(item__in=opened)
+            .values("item__lesson__organiser_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+            .values_list("item__lesson__organiser_id", "n")
+        ):
+            add(organiser_id, "answers", n)
+    for organiser_id, n, total in (
+        QuizResult.objects.filter(lesson__in=held, source=QuizResult.Source.LIVE)
+        .values("lesson__organiser_id")
+        .annotate(n=Count("pk"), total=Sum("score"))
+        .order_by()
+        .values_list("lesson__organiser_id", "n", "total")
+    ):
+        add(organiser_id, "quiz_results", n)
+        add(organiser_id, "quiz_score_sum", total)
+    if None not in rows:
+        rows[None] = dict.fromkeys(FIGURES, 0)
+    return dict(rows)
+
+
+@transaction.atomic
+def interaction_figures_recompute(year: int) -> int:
+    """Rewrite the interaction rows of *year*; return how many rows were written."""
+    now = timezone.now()
+    BranchInteractionFigures.objects.filter(year=year).delete()
+    rows = [
+        BranchInteractionFigures(branch_id=branch_id, year=year, computed_at=now, **figures)
+        for branch_id, figures in interaction_figures(year).items()
+    ]
+    BranchInteractionFigures.objects.bulk_create(rows)
+    return len(rows)
+
+
+def figures_refreshed_receiver(sender, *, year, member_ids=None, today=None, **kwargs) -> None:
+    """Keep the interaction rows in step with the rest of the ledger."""
+    interaction_figures_recompute(year)
+
+
+def recount_interaction(year: int) -> dict[int | None, dict[str, int]]:
+    """Count the same figures lesson by lesson, apart from the grouped queries above (for reconciliation)."""
+    rows: dict[int | None, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
+    rows[None] = dict.fromkeys(FIGURES, 0)
+    for lesson in _held(year):
+        items = [i for i in LiveItem.objects.filter(lesson=lesson) if i.opened_at is not None]
+        present = Attendance.objects.filter(lesson=lesson, status__in=CHECKED_IN).count()
+        results = list(QuizResult.objects.filter(lesson=lesson, source="live").values_list("score", flat=True))
+        counted = {
+            "lessons_held": 1,
+            "lessons_interactive": 1 if items else 0,
+            "answer_slots": present * len(items),
+            "answers": sum(i.answers.count() + i.participations.count() for i in items),
+            "quiz_results": len(results),
+            "quiz_score_sum": sum(results),
+        }
+        for key in (lesson.organiser_id, None):
+            for name, value in counted.items():
+                rows[key][name] += value
+    return dict(rows)
