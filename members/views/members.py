@@ -1,7 +1,3 @@
-import uuid
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -10,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.uploads import PendingUpload
 from members.forms.members import MemberFilterForm, MemberForm, MemberTransferForm, RosterUploadForm
 from members.permissions import get_member_for_user, managed_branches, manager_required, roles_for
 from members.selectors.members import member_detail, member_list_for_user
@@ -99,24 +96,21 @@ def roster_template_view(request):
     )
 
 
-def _upload_dir() -> Path:
-    folder = Path(settings.MEDIA_ROOT) / "roster-uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def _pending(request) -> PendingUpload:
+    return PendingUpload(request, key=ROSTER_SESSION_KEY, folder="roster-uploads")
 
 
 @manager_required
 def roster_import_view(request):
     """Upload a roster and preview it; nothing is saved until the preview is confirmed."""
     form = RosterUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        _pending(request).discard()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         check = roster_check(upload, actor=request.user)
         if check.is_valid:
-            name = f"{uuid.uuid4().hex}.xlsx"
-            upload.seek(0)
-            (_upload_dir() / name).write_bytes(upload.read())
-            request.session[ROSTER_SESSION_KEY] = name
+            _pending(request).keep(upload)
         context = {"form": form, "check": check, "counts": check.counts()}
         return render(request, "members/roster_preview.html", context, status=200 if check.is_valid else 400)
     status = 400 if request.method == "POST" else 200
@@ -126,9 +120,8 @@ def roster_import_view(request):
 @require_POST
 @manager_required
 def roster_import_confirm(request):
-    name = request.session.get(ROSTER_SESSION_KEY)
-    path = _upload_dir() / name if name else None
-    if path is None or not path.exists():
+    path, _details = _pending(request).get()
+    if path is None:
         messages.error(request, _("The uploaded file has expired. Please upload it again."))
         return redirect("members:roster_import")
     try:
@@ -140,8 +133,7 @@ def roster_import_confirm(request):
         context = {"form": RosterUploadForm(), "check": exc.check, "counts": exc.check.counts()}
         return render(request, "members/roster_preview.html", context, status=400)
     finally:
-        path.unlink(missing_ok=True)
-        request.session.pop(ROSTER_SESSION_KEY, None)
+        _pending(request).discard()
     messages.success(
         request,
         _("Roster imported: %(create)d new, %(update)d updated, %(transfer)d transferred, %(unchanged)d unchanged.")

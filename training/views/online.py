@@ -1,13 +1,10 @@
-import uuid
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.uploads import PendingUpload
 from members.permissions import manager_required
 from training.forms.online import OnlineHoursUploadForm, OnlineRecordFilterForm
 from training.services.online import (
@@ -22,18 +19,8 @@ UPLOAD_SESSION_KEY = "online_hours_upload"
 RECORDS_PER_PAGE = 50
 
 
-def _upload_dir() -> Path:
-    folder = Path(settings.MEDIA_ROOT) / "online-hours-uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _discard_pending(request) -> None:
-    # A new upload replaces the one waiting for confirmation, so that a
-    # confirm can never import an older file than the preview shown last.
-    pending = request.session.pop(UPLOAD_SESSION_KEY, None) or {}
-    if pending.get("name"):
-        (_upload_dir() / Path(pending["name"]).name).unlink(missing_ok=True)
+def _pending(request) -> PendingUpload:
+    return PendingUpload(request, key=UPLOAD_SESSION_KEY, folder="online-hours-uploads")
 
 
 def _render_preview(request, form, check, *, status):
@@ -46,15 +33,12 @@ def hours_import(request):
     """Upload a platform export and preview it; nothing is saved until the preview is confirmed."""
     form = OnlineHoursUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
-        _discard_pending(request)
+        _pending(request).discard()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         check = online_hours_check(upload, filename=upload.name, actor=request.user)
         if check.is_valid and check.counts()["new"]:
-            name = f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
-            upload.seek(0)
-            (_upload_dir() / name).write_bytes(upload.read())
-            request.session[UPLOAD_SESSION_KEY] = {"name": name, "filename": Path(upload.name).name}
+            _pending(request).keep(upload)
         return _render_preview(request, OnlineHoursUploadForm(), check, status=200 if check.is_valid else 400)
     status = 400 if request.method == "POST" else 200
     return render(request, "training/online_import.html", {"form": form}, status=status)
@@ -63,10 +47,9 @@ def hours_import(request):
 @require_POST
 @manager_required
 def hours_import_confirm(request):
-    pending = request.session.get(UPLOAD_SESSION_KEY) or {}
-    path = _upload_dir() / Path(pending["name"]).name if pending.get("name") else None
-    if path is None or not path.exists():
-        request.session.pop(UPLOAD_SESSION_KEY, None)
+    path, pending = _pending(request).get()
+    if path is None:
+        _pending(request).discard()
         messages.error(request, _("The uploaded file has expired. Please upload it again."))
         return redirect("online:hours_import")
     try:
@@ -77,8 +60,7 @@ def hours_import_confirm(request):
         # import): show the problems again rather than write half a file.
         return _render_preview(request, OnlineHoursUploadForm(), exc.check, status=400)
     finally:
-        path.unlink(missing_ok=True)
-        request.session.pop(UPLOAD_SESSION_KEY, None)
+        _pending(request).discard()
     messages.success(
         request,
         _("Online study hours imported: %(new)d new rows, %(existing)d already imported.") % counts,

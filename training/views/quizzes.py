@@ -1,9 +1,5 @@
 """The question bank (import, export), knowledge quizzes with their rankings, and the make-up quiz."""
 
-import uuid
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -13,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.uploads import PendingUpload
 from members.permissions import manager_required, roles_for
 from training.forms.quizzes import (
     BankUploadForm,
@@ -37,16 +34,8 @@ UPLOAD_SESSION_KEY = "question_bank_upload"
 PER_PAGE = 50
 
 
-def _upload_dir() -> Path:
-    folder = Path(settings.MEDIA_ROOT) / "question-bank-uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _discard_pending(request) -> None:
-    pending = request.session.pop(UPLOAD_SESSION_KEY, None) or {}
-    if pending.get("name"):
-        (_upload_dir() / Path(pending["name"]).name).unlink(missing_ok=True)
+def _pending(request) -> PendingUpload:
+    return PendingUpload(request, key=UPLOAD_SESSION_KEY, folder="question-bank-uploads")
 
 
 @manager_required
@@ -71,16 +60,13 @@ def bank_import(request):
     roles = roles_for(request.user)
     form = BankUploadForm(request.POST or None, request.FILES or None, roles=roles)
     if request.method == "POST":
-        _discard_pending(request)
+        _pending(request).discard()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         branch = owner_branch(form.cleaned_data["owner"])
         check = question_bank.question_bank_check(upload, branch=branch)
         if check.is_valid:
-            name = f"{uuid.uuid4().hex}.xlsx"
-            upload.seek(0)
-            (_upload_dir() / name).write_bytes(upload.read())
-            request.session[UPLOAD_SESSION_KEY] = {"name": name, "owner": form.cleaned_data["owner"]}
+            _pending(request).keep(upload, owner=form.cleaned_data["owner"])
         context = {"form": BankUploadForm(roles=roles), "check": check}
         return render(request, "training/bank_preview.html", context, status=200 if check.is_valid else 400)
     status = 400 if request.method == "POST" else 200
@@ -91,10 +77,9 @@ def bank_import(request):
 @manager_required
 def bank_import_confirm(request):
     roles = roles_for(request.user)
-    pending = request.session.get(UPLOAD_SESSION_KEY) or {}
-    path = _upload_dir() / Path(pending["name"]).name if pending.get("name") else None
-    if path is None or not path.exists():
-        request.session.pop(UPLOAD_SESSION_KEY, None)
+    path, pending = _pending(request).get()
+    if path is None:
+        _pending(request).discard()
         messages.error(request, _("The uploaded file has expired. Please upload it again."))
         return redirect("quizzes:bank_import")
     if pending["owner"] not in dict(BankUploadForm(roles=roles).fields["owner"].choices):
@@ -108,8 +93,7 @@ def bank_import_confirm(request):
         context = {"form": BankUploadForm(roles=roles), "check": exc.check}
         return render(request, "training/bank_preview.html", context, status=400)
     finally:
-        path.unlink(missing_ok=True)
-        request.session.pop(UPLOAD_SESSION_KEY, None)
+        _pending(request).discard()
     messages.success(request, _("%(count)d questions were added to the question bank.") % {"count": count})
     return redirect("quizzes:bank_list")
 
