@@ -123,22 +123,44 @@ def figures_refreshed_receiver(sender, *, year, member_ids=None, today=None, **k
 
 
 def recount_interaction(year: int) -> dict[int | None, dict[str, int]]:
-    """Count the same figures lesson by lesson, apart from the grouped queries above (for reconciliation)."""
+    """Count the same figures lesson by lesson, apart from the grouped queries above (for reconciliation).
+
+    Each source is counted per lesson in one query (not per organiser, as
+    above), and the lessons are then added up: five queries whatever the
+    number of lessons.
+    """
+    held = dict(_held(year).values_list("pk", "organiser_id"))
+
+    def per_lesson(queryset, lesson_field="lesson_id", **aggregates):
+        return {
+            row.pop(lesson_field): row
+            for row in queryset.values(lesson_field).annotate(**aggregates or {"n": Count("pk")}).order_by()
+        }
+
+    items = per_lesson(LiveItem.objects.filter(lesson_id__in=held, opened_at__isnull=False))
+    present = per_lesson(Attendance.objects.filter(lesson_id__in=held, status__in=CHECKED_IN))
+    answers = per_lesson(
+        LiveAnswer.objects.filter(item__lesson_id__in=held, item__opened_at__isnull=False), "item__lesson_id"
+    )
+    participations = per_lesson(
+        LiveParticipation.objects.filter(item__lesson_id__in=held, item__opened_at__isnull=False), "item__lesson_id"
+    )
+    results = per_lesson(
+        QuizResult.objects.filter(lesson_id__in=held, source="live"), n=Count("pk"), total=Sum("score")
+    )
     rows: dict[int | None, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
     rows[None] = dict.fromkeys(FIGURES, 0)
-    for lesson in _held(year):
-        items = [i for i in LiveItem.objects.filter(lesson=lesson) if i.opened_at is not None]
-        present = Attendance.objects.filter(lesson=lesson, status__in=CHECKED_IN).count()
-        results = list(QuizResult.objects.filter(lesson=lesson, source="live").values_list("score", flat=True))
+    for lesson_id, organiser_id in held.items():
+        opened = items.get(lesson_id, {}).get("n", 0)
         counted = {
             "lessons_held": 1,
-            "lessons_interactive": 1 if items else 0,
-            "answer_slots": present * len(items),
-            "answers": sum(i.answers.count() + i.participations.count() for i in items),
-            "quiz_results": len(results),
-            "quiz_score_sum": sum(results),
+            "lessons_interactive": 1 if opened else 0,
+            "answer_slots": present.get(lesson_id, {}).get("n", 0) * opened,
+            "answers": answers.get(lesson_id, {}).get("n", 0) + participations.get(lesson_id, {}).get("n", 0),
+            "quiz_results": results.get(lesson_id, {}).get("n", 0),
+            "quiz_score_sum": results.get(lesson_id, {}).get("total") or 0,
         }
-        for key in (lesson.organiser_id, None):
+        for key in (organiser_id, None):
             for name, value in counted.items():
                 rows[key][name] += value
     return dict(rows)
