@@ -149,6 +149,10 @@ def test_tasks_that_carry_queued_work_retry_while_the_database_is_away():
     from django.db import InterfaceError, OperationalError
 
     tasks = _our_tasks()
-    for name in ("members.tasks.deliver_notification", "training.tasks.send_absence_warnings"):
+    for name in (
+        "members.tasks.deliver_notification",
+        "training.tasks.send_absence_warnings",
+        "training.tasks.refresh_figures",
+    ):
         assert {OperationalError, InterfaceError} <= set(tasks[name].autoretry_for), name
         assert tasks[name].max_retries >= 5, name

@@ -43,7 +43,16 @@ def send_absence_warnings(lesson_id: int) -> int:
     return absence_warnings_send(lesson_id=lesson_id)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+# A busy or briefly unavailable database (SQLite's lock on the embedded default,
+# a PostgreSQL restart) is retried; the marks stay until a run succeeds.
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    retry_backoff_max=60,
+    max_retries=5,
+)
 def refresh_figures() -> int:
     """Recompute the figures the services marked stale; coalesces bursts, safe to run twice."""
     from training.services.figures import figures_refresh
