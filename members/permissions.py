@@ -95,6 +95,14 @@ def roles_for(user) -> PartyRoles:
     return roles
 
 
+def own_member(request, *, hidden: bool = False) -> Member:
+    """The member record of the signed-in user; an account without one is refused (404 when *hidden*, else 403)."""
+    member = roles_for(request.user).member
+    if member is None:
+        raise Http404 if hidden else PermissionDenied
+    return member
+
+
 def role_for(user, branch_id: int) -> Role | None:
     """Return the user's role in a branch, or None when they have none there."""
     return roles_for(user).role_in(branch_id)

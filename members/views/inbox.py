@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseBadRequest
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -8,8 +8,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from members.forms.inbox import MarkReadForm, NotificationPreferenceForm
-from members.models import Member
-from members.permissions import roles_for
+from members.permissions import own_member
 from members.selectors import inbox as selectors
 from members.services.inbox import notification_open, notification_preference_update
 from members.services.notifications import mark_read
@@ -17,23 +16,15 @@ from members.services.notifications import mark_read
 PAGE_SIZE = 20
 
 
-def _my_member(request) -> Member:
-    # The inbox belongs to a member; accounts without one have none.
-    member = roles_for(request.user).member
-    if member is None:
-        raise Http404
-    return member
-
-
 def inbox(request):
-    member = _my_member(request)
+    member = own_member(request, hidden=True)
     page = Paginator(selectors.inbox_list_for_member(member), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "members/inbox.html", {"page": page})
 
 
 @require_POST
 def inbox_mark_read(request):
-    member = _my_member(request)
+    member = own_member(request, hidden=True)
     form = MarkReadForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(_("The notifications to mark read could not be understood."))
@@ -51,14 +42,14 @@ def inbox_mark_read(request):
 
 @require_http_methods(["GET", "POST"])
 def notification_open_view(request, notification_id):
-    member = _my_member(request)
+    member = own_member(request, hidden=True)
     notification = selectors.inbox_notification_for_member(member, notification_id)
     url = notification_open(member=member, notification=notification)
     return redirect(url or "inbox:inbox")
 
 
 def notification_preferences(request):
-    member = _my_member(request)
+    member = own_member(request, hidden=True)
     preference = selectors.notification_preference_for_member(member)
     form = NotificationPreferenceForm(request.POST or None, instance=preference)
     if request.method == "POST" and form.is_valid():

@@ -60,6 +60,16 @@ def process_env(**env) -> dict:
     }
 
 
+def stop_process_group(process) -> None:
+    """Stop a process started in its own session, and its children: SIGTERM, then SIGKILL after 15 s."""
+    if process and process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
 class Worker:
     def __init__(self, log_dir, **env):
         self.name = f"itest-{uuid.uuid4().hex[:8]}@localhost"
@@ -110,12 +120,7 @@ class Worker:
         self.process.wait(timeout=10)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+        stop_process_group(self.process)
         self.log.close()
 
 
@@ -264,12 +269,7 @@ class Beat:
         return self.process.poll() is None
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+        stop_process_group(self.process)
         self.log.close()
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from branches.models import Branch
 from members.models import Member
-from members.permissions import roles_for
+from members.permissions import own_member, roles_for
 from training.forms.lessons import (
     ATTENDANCE_CHOICES,
     AnswerForm,
@@ -393,13 +393,6 @@ def leave_decide_view(request, leave_id):
 # --- feedback, questions, materials ---------------------------------------
 
 
-def _my_member(request) -> Member:
-    member = roles_for(request.user).member
-    if member is None:
-        raise PermissionDenied
-    return member
-
-
 @require_POST
 def feedback_view(request, lesson_id):
     lesson = get_lesson_for_user(request, lesson_id)
@@ -408,7 +401,7 @@ def feedback_view(request, lesson_id):
         try:
             feedback_submit(
                 lesson=lesson,
-                member=_my_member(request),
+                member=own_member(request),
                 rating=form.cleaned_data["rating"],
                 comment=form.cleaned_data["comment"],
                 anonymous=form.cleaned_data["anonymous"],
@@ -429,7 +422,7 @@ def question_view(request, lesson_id):
     if form.is_valid():
         question_ask(
             lesson=lesson,
-            member=_my_member(request),
+            member=own_member(request),
             text=form.cleaned_data["text"],
             anonymous=form.cleaned_data["anonymous"],
         )

@@ -6,7 +6,7 @@ one cache read, and htmx swaps nothing.
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from members.models import Member
-from members.permissions import roles_for
+from members.permissions import own_member, roles_for
 from training.forms.live import LiveItemForm, PassMarkForm, WallQuestionForm
 from training.forms.quizzes import BankPickForm
 from training.models import LiveItem, Question
@@ -225,17 +225,10 @@ def _session_member(request) -> Member:
     """The member answering, remembered by the phone page; only the id is needed to answer."""
     member_id = request.session.get(MEMBER_KEY)
     if member_id is None:
-        member = _member(request)
+        member = own_member(request)
         request.session[MEMBER_KEY] = member.pk
         return member
     return Member(pk=member_id)
-
-
-def _member(request):
-    member = roles_for(request.user).member
-    if member is None:
-        raise PermissionDenied
-    return member
 
 
 @require_POST
@@ -271,7 +264,7 @@ def live_answer_view(request, item_id):
 @require_POST
 def wall_post_view(request, lesson_id):
     lesson = get_lesson_for_user(request, lesson_id)
-    member = _member(request)
+    member = own_member(request)
     form = WallQuestionForm(request.POST)
     error = ""
     if form.is_valid():
@@ -290,7 +283,7 @@ def wall_post_view(request, lesson_id):
 def wall_upvote_view(request, question_id):
     question = get_object_or_404(Question, pk=question_id, on_wall=True)
     lesson = get_lesson_for_user(request, question.lesson_id)
-    member = _member(request)
+    member = own_member(request)
     error = ""
     try:
         services.wall_question_upvote(question=question, member=member)

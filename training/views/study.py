@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from branches.models import Branch
 from members.models import Member
-from members.permissions import manager_required, roles_for
+from members.permissions import manager_required, own_member, roles_for
 from training.forms.study import AssignmentForm, NoteForm, ResourceForm, ReviewForm
 from training.markdown import render_markdown
 from training.models import Assignment, StudyNote, StudyResource
@@ -25,13 +25,6 @@ from training.services.study import (
 )
 
 
-def _my_member(request) -> Member:
-    member = roles_for(request.user).member
-    if member is None:
-        raise Http404
-    return member
-
-
 def _add_errors(form, exc: ValidationError):
     if hasattr(exc, "error_dict"):
         for name, errors in exc.error_dict.items():
@@ -44,7 +37,7 @@ def _add_errors(form, exc: ValidationError):
 
 
 def note_list(request):
-    member = _my_member(request)
+    member = own_member(request, hidden=True)
     status = request.GET.get("status", "")
     if status not in StudyNote.Status.values:
         status = ""
@@ -61,7 +54,7 @@ def note_list(request):
 
 
 def _note_form_view(request, note=None):
-    member = _my_member(request)
+    member = own_member(request, hidden=True)
     initial = {"study_date": timezone.localdate(), "hours": 1}
     for name in ("assignment", "lesson", "resource"):
         if request.GET.get(name, "").isdigit():

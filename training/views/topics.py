@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members.permissions import manager_required, roles_for
+from members.permissions import manager_required, own_member, roles_for
 from training.forms.quizzes import owner_branch
 from training.forms.topics import TopicLinkForm, TopicProposalForm, TopicSurveyForm
 from training.models import Lesson, StudyPlanItem, TopicProposal
@@ -79,13 +79,6 @@ def survey_detail(request, survey_id):
     return render(request, "training/topic_survey_detail.html", context)
 
 
-def _member(request):
-    member = roles_for(request.user).member
-    if member is None:
-        raise PermissionDenied
-    return member
-
-
 @require_POST
 def topic_propose_view(request, survey_id):
     survey = _survey_for(request, survey_id)
@@ -94,7 +87,7 @@ def topic_propose_view(request, survey_id):
         try:
             services.topic_propose(
                 survey=survey,
-                member=_member(request),
+                member=own_member(request),
                 title=form.cleaned_data["title"],
                 reason=form.cleaned_data["reason"],
             )
@@ -112,7 +105,7 @@ def topic_vote_view(request, proposal_id):
     proposal = get_object_or_404(TopicProposal.objects.select_related("survey"), pk=proposal_id)
     _survey_for(request, proposal.survey_id)
     try:
-        services.topic_vote(proposal=proposal, member=_member(request))
+        services.topic_vote(proposal=proposal, member=own_member(request))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("topics:survey_detail", survey_id=proposal.survey_id)
