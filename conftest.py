@@ -1,7 +1,9 @@
 """Shared fixtures: the organisation, and the personas every view test walks.
 
 secretary — writes to branch A; member — reads branch A; outsider — branch B;
-leader — the leadership group; admin — superuser.
+leader — the leadership group (the top-level account); admin — superuser.
+gb_secretary — secretary of a 党总支 with two branches of its own;
+bureau2_leader — leadership scoped to a second bureau's tree.
 """
 
 import os
@@ -11,6 +13,7 @@ from django.test import Client
 
 from branches.models import Branch
 from branches.tests.factories import BranchFactory, VenueFactory
+from members.models import LeadershipScope
 from members.permissions import leadership_group
 from members.tests.factories import MemberFactory, PostFactory, UserFactory
 
@@ -123,6 +126,44 @@ def leader(db):
 @pytest.fixture
 def admin_user(db):
     return UserFactory(username="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def general_branch(committee):
+    return BranchFactory(name="机关党总支", code="general", kind=Branch.Kind.GENERAL_BRANCH, parent=committee)
+
+
+@pytest.fixture
+def general_children(general_branch):
+    return [
+        BranchFactory(name="第一党支部", code="g1", parent=general_branch),
+        BranchFactory(name="第二党支部", code="g2", parent=general_branch),
+    ]
+
+
+@pytest.fixture
+def gb_secretary(general_branch, general_children):
+    user, member = _person("gb_secretary", branch=general_branch, full_name="总支书记丙")
+    PostFactory(member=member, branch=general_branch)
+    return user
+
+
+@pytest.fixture
+def bureau2(db):
+    return BranchFactory(name="第二县交通运输局机关党委", code="bureau2", kind=Branch.Kind.COMMITTEE)
+
+
+@pytest.fixture
+def bureau2_branch(bureau2):
+    # Same name as branch A's: names are unique among siblings only.
+    return BranchFactory(name="机关第一支部", code="bureau2-a", parent=bureau2)
+
+
+@pytest.fixture
+def bureau2_leader(bureau2, bureau2_branch):
+    user = UserFactory(username="bureau2_leader")
+    LeadershipScope.objects.create(user=user, organisation=bureau2)
+    return user
 
 
 @pytest.fixture

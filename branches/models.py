@@ -1,5 +1,7 @@
-from django.db import models
-from django.db.models import Q
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Substr
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -15,7 +17,7 @@ class Branch(models.Model):
         GENERAL_BRANCH = "general_branch", _("general branch")
         BRANCH = "branch", _("branch")
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100)
     code = models.SlugField(_("code"), max_length=40, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.BRANCH)
     parent = models.ForeignKey(
@@ -30,6 +32,10 @@ class Branch(models.Model):
     founded_on = models.DateField(_("founded on"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    # Materialised path of zero-padded ids, root first ("0000001/0000017/"): a
+    # subtree is one index range scan (path LIKE 'prefix%') at any depth.
+    path = models.CharField(_("tree path"), max_length=255, editable=False, default="")
+    depth = models.PositiveSmallIntegerField(_("depth"), editable=False, default=0)
 
     objects = BranchQuerySet.as_manager()
 
@@ -42,13 +48,95 @@ class Branch(models.Model):
                 condition=~Q(parent=models.F("pk")),
                 name="branch_not_own_parent",
             ),
+            # Every bureau has its own "机关第一党支部": names are unique among siblings only.
+            models.UniqueConstraint(fields=["parent", "name"], name="branch_name_unique_among_siblings"),
+            models.UniqueConstraint(fields=["name"], condition=Q(parent__isnull=True), name="branch_root_name_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["path"], name="branch_path_prefix", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        # The path is maintained here: on create, and on a move the whole subtree
+        # is rewritten in one UPDATE. Rows that point at a branch (membership
+        # history, lessons, figures) keep their foreign key, so history survives a move.
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            parent_path = ""
+            if self.parent_id:
+                parent_path = Branch.objects.filter(pk=self.parent_id).values_list("path", flat=True).get()
+            new_path = parent_path + self.path_segment(self.pk)
+            if new_path == self.path:
+                return
+            old_path = self.path
+            if old_path and parent_path.startswith(old_path):
+                raise ValidationError(_("An organisation cannot be moved under itself or its own subtree."))
+            new_depth = new_path.count("/") - 1
+            if old_path:
+                Branch.objects.filter(path__startswith=old_path).update(
+                    path=Concat(Value(new_path), Substr("path", len(old_path) + 1), output_field=models.CharField()),
+                    depth=F("depth") + (new_depth - self.depth),
+                )
+            else:
+                Branch.objects.filter(pk=self.pk).update(path=new_path, depth=new_depth)
+            self.path, self.depth = new_path, new_depth
+
     def get_absolute_url(self):
         return reverse("branches:branch_detail", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        if self.pk and self.parent_id:
+            parent_path = Branch.objects.filter(pk=self.parent_id).values_list("path", flat=True).first() or ""
+            if parent_path.startswith(self.path or "\0"):
+                raise ValidationError({"parent": _("An organisation cannot be moved under itself or its own subtree.")})
+
+    @staticmethod
+    def path_segment(pk: int) -> str:
+        return f"{pk:07d}/"
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """Ids from the root down to this organisation, read from the path (no query)."""
+        return [int(part) for part in self.path.split("/") if part]
+
+    def is_within(self, other: "Branch") -> bool:
+        return bool(other.path) and self.path.startswith(other.path)
+
+    @property
+    def full_path(self) -> str:
+        """ "东城区交通运输局 › 机关党委 › 第一党支部": one query; lists use branches.selectors.path_labels."""
+        return path_labels([self])[self.pk]
+
+
+PATH_SEPARATOR = " › "
+
+
+def path_labels(branches) -> dict[int, str]:
+    """Full path names ("东城区交通运输局 › 机关党委 › 第一党支部") of *branches*, in one query.
+
+    The ancestors are read from each branch's materialised path, so the query
+    count stays one however many branches and levels there are.
+    """
+    branches = list(branches)
+    ancestor_ids = {pk for branch in branches for pk in branch.ancestor_ids}
+    names = dict(Branch.objects.filter(pk__in=ancestor_ids).values_list("pk", "name")) if ancestor_ids else {}
+    return {
+        branch.pk: PATH_SEPARATOR.join(names.get(pk, branch.name) for pk in branch.ancestor_ids) or branch.name
+        for branch in branches
+    }
+
+
+def ancestors_of(branch: Branch) -> list[Branch]:
+    """The organisations above *branch*, root first (for breadcrumbs), in one query."""
+    ids = branch.ancestor_ids[:-1]
+    if not ids:
+        return []
+    by_id = {b.pk: b for b in Branch.objects.filter(pk__in=ids)}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 class Venue(models.Model):

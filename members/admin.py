@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from members.identity import mask_id_number, mask_phone
-from members.models import IdentityAccess, Member, Membership, Post
+from members.models import IdentityAccess, LeadershipScope, Member, Membership, Post
 from members.permissions import IDENTITY_PERMISSION
 from members.sensitive import reveal_fields
 
@@ -98,3 +98,11 @@ class IdentityAccessAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(LeadershipScope)
+class LeadershipScopeAdmin(admin.ModelAdmin):
+    list_display = ["user", "organisation"]
+    search_fields = ["user__username", "organisation__name"]
+    list_select_related = ["user", "organisation"]
+    autocomplete_fields = ["user", "organisation"]

@@ -197,6 +197,37 @@ class Post(models.Model):
         return f"{self.get_kind_display()} · {self.member_id}"
 
 
+class LeadershipScope(models.Model):
+    """Leadership at one organisation (a bureau's 党组 or 机关党委): it leads that subtree only.
+
+    The global "leadership" group is the top-level account (the county
+    organisation department) and sees the whole tree.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="leadership_scopes",
+        verbose_name=_("account"),
+    )
+    organisation = models.ForeignKey(
+        "branches.Branch",
+        on_delete=models.PROTECT,
+        related_name="leadership_scopes",
+        verbose_name=_("organisation"),
+    )
+
+    class Meta:
+        verbose_name = _("leadership scope")
+        verbose_name_plural = _("leadership scopes")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="leadership_scope_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} · {self.organisation_id}"
+
+
 class NotificationPreference(models.Model):
     """How a member wants to be reminded; the in-app inbox is always on."""
 

@@ -1,5 +1,12 @@
 """Every access rule of the project: roles derive from posts and the leadership group.
 
+A role held at an organisation covers its whole subtree: a committee post at a
+党总支 is a committee role in every branch below it; a leadership scope at a
+bureau's 机关党委 is leadership over that bureau's tree only; the global
+leadership group (and superusers) is the top-level account and sees everything.
+Subtrees are expanded to sets of ids once per request, in the same queries that
+load the roles, so a check on an object never costs a query.
+
 Another branch's object answers 404 (its existence is not revealed); a role
 that is too weak answers 403.
 """
@@ -7,14 +14,18 @@ that is too weak answers 403.
 from dataclasses import dataclass, field
 from functools import cached_property, wraps
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from branches.models import Branch
-from members.models import Member, Post
+from members.models import LeadershipScope, Member, Post
+from members.querysets import COMMITTEE_POST_KINDS
 
 LEADERSHIP_GROUP = "leadership"
 IDENTITY_PERMISSION = "members.view_full_identity"
@@ -36,11 +47,15 @@ class PartyRoles:
     """What one user may do, loaded once per request."""
 
     is_authenticated: bool = False
+    # Leadership anywhere: over the whole tree, or over the subtrees in led_branch_ids.
     is_leadership: bool = False
     is_admin: bool = False
     member: Member | None = None
+    # Every organisation in the subtrees of the user's current committee posts.
     committee_branch_ids: frozenset[int] = field(default_factory=frozenset)
     user: object = None
+    # The organisations a scoped leadership leads; None is the whole tree (the top-level account).
+    led_branch_ids: frozenset[int] | None = None
 
     @cached_property
     def can_view_identity(self) -> bool:
@@ -59,8 +74,36 @@ class PartyRoles:
     def manages_members(self) -> bool:
         return self.is_leadership or self.is_committee
 
+    @property
+    def is_top_level(self) -> bool:
+        """Leadership over the whole tree (the county organisation department, superusers)."""
+        return self.is_leadership and self.led_branch_ids is None
+
+    def leads(self, branch_id) -> bool:
+        """Leadership over this organisation: the whole tree, or a subtree that holds it."""
+        return self.is_leadership and (self.led_branch_ids is None or branch_id in self.led_branch_ids)
+
+    @property
+    def led_ids(self) -> frozenset[int] | None:
+        """The organisations led, None for all; empty for those who lead none."""
+        if not self.is_leadership:
+            return frozenset()
+        return self.led_branch_ids
+
+    @property
+    def scope_ids(self) -> frozenset[int] | None:
+        """The organisations whose data the user manages or leads; None for the whole tree."""
+        if self.is_top_level:
+            return None
+        return (self.led_branch_ids or frozenset()) | self.committee_branch_ids
+
+    def scoped(self, queryset, field: str = "branch_id"):
+        """*queryset* kept to the user's scope (scope_ids) on *field*."""
+        ids = self.scope_ids
+        return queryset if ids is None else queryset.filter(**{f"{field}__in": ids})
+
     def role_in(self, branch_id: int) -> Role | None:
-        if self.is_leadership:
+        if self.leads(branch_id):
             return LEADERSHIP
         if branch_id in self.committee_branch_ids:
             return COMMITTEE
@@ -79,20 +122,69 @@ def roles_for(user) -> PartyRoles:
     member = Member.objects.select_related("branch").filter(user=user).first()
     committee_ids = frozenset()
     if member is not None:
-        committee_ids = frozenset(
-            Post.objects.current().committee().filter(member=member).order_by().values_list("branch_id", flat=True)
-        )
+        committee_ids = _committee_subtree_ids(member)
     is_admin = user.is_superuser
+    led_ids = None
+    is_leadership = is_admin
+    if not is_admin:
+        is_leadership, led_ids = _leadership(user)
     roles = PartyRoles(
         is_authenticated=True,
-        is_leadership=is_admin or user.groups.filter(name=LEADERSHIP_GROUP).exists(),
+        is_leadership=is_leadership,
         is_admin=is_admin,
         user=user,
         member=member,
         committee_branch_ids=committee_ids,
+        led_branch_ids=led_ids,
     )
     user._party_roles = roles
     return roles
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _subtree_join() -> str:
+    # A descendant's path starts with its root's path: the join expands every
+    # root to its subtree in the same query that finds the roots.
+    return f"JOIN {_table(Branch)} r ON r.id = roots.root_id JOIN {_table(Branch)} d ON d.path LIKE (r.path || '%%')"
+
+
+def _committee_subtree_ids(member: Member) -> frozenset[int]:
+    """Every organisation at or below the member's current committee posts, in one query."""
+    today = timezone.localdate()
+    kinds = ", ".join(["%s"] * len(COMMITTEE_POST_KINDS))
+    sql = (
+        f"SELECT DISTINCT d.id FROM (SELECT p.branch_id AS root_id FROM {_table(Post)} p "
+        f"WHERE p.member_id = %s AND p.kind IN ({kinds}) AND p.start_on <= %s "
+        f"AND (p.end_on IS NULL OR p.end_on >= %s)) roots {_subtree_join()}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [member.pk, *COMMITTEE_POST_KINDS, today, today])
+        return frozenset(row[0] for row in cursor.fetchall())
+
+
+def _leadership(user) -> tuple[bool, frozenset[int] | None]:
+    """(leads anything, the organisations led or None for the whole tree), in one query.
+
+    A NULL row says the user is in the global leadership group.
+    """
+    user_groups = get_user_model().groups.through
+    sql = (
+        f"SELECT CAST(NULL AS INTEGER) FROM {_table(user_groups)} ug JOIN {_table(Group)} g ON g.id = ug.group_id "
+        f"WHERE ug.user_id = %s AND g.name = %s "
+        f"UNION ALL SELECT d.id FROM (SELECT s.organisation_id AS root_id FROM {_table(LeadershipScope)} s "
+        f"WHERE s.user_id = %s) roots {_subtree_join()}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, LEADERSHIP_GROUP, user.pk])
+        ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        return False, frozenset()
+    if None in ids:
+        return True, None
+    return True, frozenset(ids)
 
 
 def own_member(request, *, hidden: bool = False) -> Member:
@@ -150,12 +242,12 @@ def get_member_for_user(request, member_id: int, *, write: bool = False) -> Memb
 
 
 def visible_branches(user) -> QuerySet[Branch]:
-    """Return the organisations the user may open: all for leadership, else their own."""
+    """Return the organisations the user may open: all for the top level, else their subtrees and own branch."""
     roles = roles_for(user)
     branches = Branch.objects.all()
-    if roles.is_leadership:
+    if roles.is_top_level:
         return branches
-    ids = set(roles.committee_branch_ids)
+    ids = set(roles.scope_ids)
     if roles.member is not None:
         ids.add(roles.member.branch_id)
     return branches.filter(pk__in=ids)
@@ -164,19 +256,19 @@ def visible_branches(user) -> QuerySet[Branch]:
 def managed_members(user) -> QuerySet[Member]:
     """Return the members whose records the user manages, or raise 403 for plain members."""
     roles = roles_for(user)
-    if roles.is_leadership:
+    if roles.is_top_level:
         return Member.objects.all()
-    if roles.is_committee:
-        return Member.objects.in_branches(roles.committee_branch_ids)
+    if roles.manages_members:
+        return Member.objects.in_branches(roles.scope_ids)
     raise PermissionDenied
 
 
 def managed_branches(user) -> QuerySet[Branch]:
     """Return the branches whose data the user may change."""
     roles = roles_for(user)
-    if roles.is_leadership:
+    if roles.is_top_level:
         return Branch.objects.all()
-    return Branch.objects.filter(pk__in=roles.committee_branch_ids)
+    return Branch.objects.filter(pk__in=roles.scope_ids)
 
 
 def can_view_identity(user, member: Member) -> bool:
@@ -204,4 +296,6 @@ def _requires(predicate):
 
 
 leadership_required = _requires(lambda roles: roles.is_leadership)
+# Settings shared by the whole tree (the year's scheme, study rules): the top-level account only.
+top_level_required = _requires(lambda roles: roles.is_top_level)
 manager_required = _requires(lambda roles: roles.manages_members)
