@@ -17,7 +17,7 @@ def get_assessed_branch(request, branch_id: int, *, write: bool = False) -> Bran
     roles = roles_for(request.user)
     branch = get_object_or_404(Branch, pk=branch_id)
     on_committee = branch.pk in roles.committee_branch_ids
-    if not (on_committee or roles.is_leadership):
+    if not (on_committee or roles.leads(branch.pk)):
         if roles.member is not None and roles.member.branch_id == branch.pk:
             raise PermissionDenied
         raise Http404
@@ -31,6 +31,6 @@ def get_assessed_member(request, member_id: int) -> Member:
     roles = roles_for(request.user)
     member = get_object_or_404(Member.objects.select_related("branch"), pk=member_id)
     is_self = roles.member is not None and roles.member.pk == member.pk
-    if not (is_self or roles.is_leadership or member.branch_id in roles.committee_branch_ids):
+    if not (is_self or roles.leads(member.branch_id) or member.branch_id in roles.committee_branch_ids):
         raise Http404
     return member

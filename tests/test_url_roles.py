@@ -9,7 +9,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from members.models import Member, Notification
 
 ANON, MEMBER, SECRETARY, OUTSIDER, LEADER, ADMIN = "anonymous", "member", "secretary", "outsider", "leader", "admin"
-PERSONAS = (ANON, MEMBER, SECRETARY, OUTSIDER, LEADER, ADMIN)
+# A 党总支 secretary beside branch A's parent tree, and a second bureau's scoped leadership:
+# neither may reach branch A's objects.
+GB_SECRETARY, LEADER2 = "gb_secretary", "bureau2_leader"
+PERSONAS = (ANON, MEMBER, SECRETARY, OUTSIDER, LEADER, ADMIN, GB_SECRETARY, LEADER2)
 
 
 def everyone(status, anonymous=302):
@@ -175,6 +178,151 @@ EXPECTED = {
     "plans:rules_edit": {ANON: 302, MEMBER: 403, SECRETARY: 403, OUTSIDER: 403, LEADER: 200, ADMIN: 200},
 }
 
+# The tree personas, as (general-branch secretary, second bureau's leadership). Both
+# hold roles elsewhere in the tree, so every object of branch A answers 404; pages
+# without an object answer by role (a scoped leadership is leadership, the general
+# branch secretary is a committee), and list pages show only their own subtree
+# (tests/test_tree_scoping.py reads their contents).
+TREE_EXPECTED = {
+    "assessments:branch_dashboard": (404, 404),
+    "assessments:confirm": (405, 405),
+    "assessments:dashboard": (200, 200),
+    "assessments:export": (403, 200),
+    "assessments:history": (403, 404),
+    "assessments:member_result": (404, 404),
+    "assessments:recompute": (405, 405),
+    "assessments:reopen": (405, 405),
+    "assessments:scheme": (403, 403),
+    "assessments:self_summary": (405, 405),
+    "assessments:verdicts": (404, 404),
+    "awards:config": (403, 403),
+    "awards:rating_detail": (404, 404),
+    "awards:rating_list": (200, 200),
+    "awards:star_award": (405, 405),
+    "awards:star_award_withdraw": (405, 405),
+    "awards:star_list": (200, 200),
+    "branches:branch_detail": (404, 404),
+    "branches:branch_list": (200, 200),
+    "calendar:calendar_view": (200, 200),
+    "calendar:feed_ics": (200, 200),
+    "calendar:feed_page": (200, 404),
+    "calendar:feed_reset": (405, 405),
+    "healthz": (200, 200),
+    "home": (200, 200),
+    "inbox:inbox": (200, 404),
+    "inbox:mark_read": (405, 405),
+    "inbox:open": (404, 404),
+    "inbox:preferences": (200, 404),
+    "login": (302, 302),
+    "logout": (405, 405),
+    "members:access_log": (403, 403),
+    "members:lockout_list": (403, 403),
+    "members:lockout_unlock": (405, 405),
+    "members:member_detail": (404, 404),
+    "members:member_edit": (404, 404),
+    "members:member_export": (200, 200),
+    "members:member_list": (200, 200),
+    "members:member_transfer": (404, 404),
+    "members:roster_import": (200, 200),
+    "members:roster_import_confirm": (405, 405),
+    "members:roster_template": (200, 200),
+    "online:hours_import": (200, 200),
+    "online:hours_import_confirm": (405, 405),
+    "online:record_list": (200, 200),
+    "password_change": (200, 200),
+    "password_change_done": (200, 200),
+    "plans:plan_detail": (404, 404),
+    "plans:plan_item_add": (405, 405),
+    "plans:plan_item_delete": (405, 405),
+    "plans:rules_edit": (403, 403),
+    "progress:branch_progress": (404, 404),
+    "progress:my_progress": (200, 404),
+    "quizzes:bank_export": (200, 200),
+    "quizzes:bank_import": (200, 200),
+    "quizzes:bank_import_confirm": (405, 405),
+    "quizzes:bank_list": (200, 200),
+    "quizzes:knowledge_create": (200, 200),
+    "quizzes:knowledge_detail": (404, 404),
+    "quizzes:knowledge_list": (200, 200),
+    "quizzes:make_up_quiz": (404, 404),
+    "reports:report_detail": (404, 404),
+    "reports:report_list": (200, 200),
+    "reports:report_new": (403, 200),
+    "reports:report_pdf": (404, 404),
+    "reports:report_retry": (405, 405),
+    "reports:report_status": (404, 404),
+    "reports:report_xlsx": (404, 404),
+    "selfstudy:assignment_create": (200, 200),
+    "selfstudy:assignment_detail": (404, 404),
+    "selfstudy:assignment_list": (200, 200),
+    "selfstudy:note_create": (200, 404),
+    "selfstudy:note_detail": (404, 404),
+    "selfstudy:note_edit": (404, 404),
+    "selfstudy:note_list": (200, 404),
+    "selfstudy:note_review": (405, 405),
+    "selfstudy:note_submit": (405, 405),
+    "selfstudy:resource_create": (200, 200),
+    "selfstudy:resource_detail": (200, 200),
+    "selfstudy:resource_list": (200, 200),
+    "selfstudy:review_queue": (200, 403),
+    "set_language": (302, 302),
+    "status": (403, 403),
+    "supervision:evidence_add": (405, 405),
+    "supervision:evidence_download": (404, 404),
+    "supervision:item_update": (405, 405),
+    "supervision:visit_create": (403, 200),
+    "supervision:visit_detail": (404, 404),
+    "supervision:visit_list": (200, 200),
+    "topics:survey_create": (200, 200),
+    "topics:survey_detail": (404, 404),
+    "topics:survey_list": (200, 200),
+    "topics:topic_link": (405, 405),
+    "topics:topic_propose": (405, 405),
+    "topics:topic_vote": (405, 405),
+    "training:attendance": (404, 404),
+    "training:check_in": (404, 404),
+    "training:check_in_resume": (404, 404),
+    "training:feedback": (405, 405),
+    "training:invitation_respond": (405, 405),
+    "training:leave_decide": (405, 405),
+    "training:leave_request": (405, 405),
+    "training:lecturer_search": (200, 200),
+    "training:lesson_cancel": (405, 405),
+    "training:lesson_close": (405, 405),
+    "training:lesson_create": (200, 403),
+    "training:lesson_detail": (404, 404),
+    "training:lesson_edit": (404, 404),
+    "training:lesson_list": (200, 200),
+    "training:lesson_publish": (405, 405),
+    "training:live_answer": (405, 405),
+    "training:live_bank_add": (405, 405),
+    "training:live_control": (404, 404),
+    "training:live_item_action": (405, 405),
+    "training:live_item_add": (405, 405),
+    "training:live_pass_mark": (405, 405),
+    "training:live_phone": (404, 404),
+    "training:live_phone_items": (404, 404),
+    "training:live_phone_wall": (404, 404),
+    "training:live_presenter": (404, 404),
+    "training:live_presenter_state": (404, 404),
+    "training:live_summary_pdf": (404, 404),
+    "training:material_add": (405, 405),
+    "training:material_download": (404, 404),
+    "training:projector": (404, 404),
+    "training:projector_code": (404, 404),
+    "training:projector_list": (404, 404),
+    "training:question_answer": (405, 405),
+    "training:question_ask": (405, 405),
+    "training:sign_in_sheet": (404, 404),
+    "training:wall_moderate": (405, 405),
+    "training:wall_post": (405, 405),
+    "training:wall_upvote": (405, 405),
+}
+EXPECTED = {
+    name: {**rule, GB_SECRETARY: TREE_EXPECTED[name][0], LEADER2: TREE_EXPECTED[name][1]}
+    for name, rule in EXPECTED.items()
+}
+
 
 def walk(patterns, prefix=""):
     for entry in patterns:
@@ -198,6 +346,11 @@ def test_every_url_pattern_has_a_rule():
     assert unnamed == []
     assert sorted(set(APP_NAMES) - set(EXPECTED)) == []
     assert sorted(set(EXPECTED) - set(APP_NAMES)) == []
+
+
+@pytest.fixture
+def all_personas(personas, gb_secretary, bureau2_leader):
+    return {**personas, GB_SECRETARY: gb_secretary, LEADER2: bureau2_leader}
 
 
 @pytest.fixture
@@ -291,18 +444,18 @@ def build_url(name, url_args):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_app_urls_answer_as_expected_for_each_role(client, personas, url_args, persona):
+def test_app_urls_answer_as_expected_for_each_role(client, all_personas, url_args, persona):
     if persona != ANON:
-        client.force_login(personas[persona])
+        client.force_login(all_personas[persona])
     got = {name: client.get(build_url(name, url_args)).status_code for name in APP_NAMES}
     assert got == {name: EXPECTED[name][persona] for name in APP_NAMES}
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_admin_urls_are_for_staff_only(client, personas, url_args, persona):
+def test_admin_urls_are_for_staff_only(client, all_personas, url_args, persona):
     if persona != ANON:
-        client.force_login(personas[persona])
+        client.force_login(all_personas[persona])
     for name in ADMIN_NAMES:
         response = client.get(build_url(name, url_args))
         if name == "admin:login":

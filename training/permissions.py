@@ -84,7 +84,7 @@ def get_note_for_user(request, note_id: int, *, write: bool = False, review: boo
     )
     is_author = roles.member is not None and roles.member.pk == note.member_id
     is_reviewer = note.member.branch_id in roles.committee_branch_ids
-    if not (is_author or is_reviewer or roles.is_leadership):
+    if not (is_author or is_reviewer or roles.leads(note.member.branch_id)):
         raise Http404
     if write and not (is_author and note.is_editable):
         raise PermissionDenied

@@ -62,11 +62,11 @@ class LessonQuerySet(models.QuerySet):
 
     def visible_to(self, roles):
         """Keep the lessons a user with *roles* may open."""
-        if roles.is_leadership:
+        if roles.is_top_level:
             return self
         condition = Q(pk__in=[])
-        if roles.committee_branch_ids:
-            condition |= Q(pk__in=self.model.objects.hosted_by(roles.committee_branch_ids).values("pk"))
+        if roles.scope_ids:
+            condition |= Q(pk__in=self.model.objects.hosted_by(roles.scope_ids).values("pk"))
         if roles.member is not None:
             condition |= Q(pk__in=self.model.objects.for_member(roles.member).values("pk"))
         return self.filter(condition)

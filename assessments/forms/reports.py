@@ -20,8 +20,14 @@ class ReportForm(forms.Form):
         empty_label=_("Whole bureau"),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, branches=None, whole_bureau=True, **kwargs):
         super().__init__(*args, **kwargs)
+        # A scoped leadership reports on the branches of its own tree only.
+        if branches is not None:
+            self.fields["branch"].queryset = self.fields["branch"].queryset.filter(pk__in=branches)
+        if not whole_bureau:
+            self.fields["branch"].required = True
+            self.fields["branch"].empty_label = None
         for field in self.fields.values():
             field.widget.attrs.setdefault(
                 "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"

@@ -70,9 +70,9 @@ class VisitForm(forms.Form):
     )
     findings = forms.CharField(label=_("Findings"), widget=forms.Textarea(attrs={"rows": 5}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, branches=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = Branch.objects.filter(is_active=True)
+        self.fields["branch"].queryset = (branches if branches is not None else Branch.objects).filter(is_active=True)
         _style(self)
 
 

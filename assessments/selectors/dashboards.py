@@ -31,13 +31,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Avg, Count, F, IntegerField, Max, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
 
 from assessments.models import BranchAssessment, RectificationItem, YearEndAssessment
 from branches.models import Branch
 from members.models import Member
-from training.models import AssignmentTarget, BranchMonthFigures, StudyPlanItem
+from training.models import AssignmentTarget, BranchMonthFigures, Lesson, LessonHost, StudyPlanItem
 from training.selectors.figures import Freshness, figures_freshness
 from training.selectors.plans import meeting_compliance_counts
 
@@ -116,12 +116,17 @@ class BranchRow:
 
 
 def branch_rows(
-    year: int, *, branch_ids=None, today: datetime.date | None = None, period: Period | None = None
+    year: int,
+    *,
+    branch_ids=None,
+    today: datetime.date | None = None,
+    period: Period | None = None,
+    within: Branch | None = None,
 ) -> list[BranchRow]:
     """Return one row of figures per branch (see the module docstring), in a fixed number of queries.
 
     *period* (start, end), within *year*, narrows the dated figures; see the
-    module docstring.
+    module docstring. *within* keeps the branches of one organisation's subtree.
     """
     today = today or timezone.localdate()
     span = _span(year, period)
@@ -162,6 +167,8 @@ def branch_rows(
     )
     if branch_ids is not None:
         branches = branches.filter(pk__in=branch_ids)
+    if within is not None:
+        branches = branches.filter(path__startswith=within.path)
     rows = {
         b.pk: BranchRow(
             branch=b,
@@ -326,6 +333,118 @@ def dashboard(
         months=months,
         lessons_held=lessons_held,
         period=period,
+        freshness=figures_freshness(year),
+    )
+
+
+def _subtree_trend(year: int, organisation: Branch) -> list[Month]:
+    """The month rows of every branch in the subtree, summed per month; two queries.
+
+    Lessons are counted once each, as the bureau row counts them: a joint
+    lesson of two branches in the subtree is one lesson held (the same hosts
+    and statuses as the ledger's per-branch count).
+    """
+    months = {m: Month(m) for m in range(1, 13)}
+    sums = (
+        BranchMonthFigures.objects.filter(year=year, branch__path__startswith=organisation.path)
+        .values("month")
+        .annotate(rows=Sum("attendance_rows"), attended=Sum("attended"))
+        .order_by()
+    )
+    for m in sums:
+        months[m["month"]] = Month(m["month"], rows=m["rows"], attended=m["attended"])
+    start = timezone.make_aware(datetime.datetime(year, 1, 1))
+    end = timezone.make_aware(datetime.datetime(year + 1, 1, 1))
+    held = (
+        LessonHost.objects.filter(
+            Q(status=LessonHost.Status.ACCEPTED) | Q(is_organiser=True),
+            branch__path__startswith=organisation.path,
+            lesson__status=Lesson.Status.HELD,
+            lesson__start__gte=start,
+            lesson__start__lt=end,
+        )
+        .annotate(month=ExtractMonth("lesson__start", tzinfo=timezone.get_default_timezone()))
+        .values("month")
+        .annotate(n=Count("lesson_id", distinct=True))
+        .order_by()
+    )
+    for m in held:
+        months[m["month"]].lessons = m["n"]
+    return list(months.values())
+
+
+def _sum_rows(branch: Branch, rows: list[BranchRow]) -> BranchRow:
+    """One ranking row for an organisation: its subtree's branch rows added up (averages weighted by members)."""
+    total = BranchRow(branch=branch)
+    scored = Decimal("0")
+    scored_members = 0
+    for row in rows:
+        for name in (
+            "members",
+            "lessons_held",
+            "lessons_planned",
+            "plan_done",
+            "attendance_rows",
+            "attended",
+            "meets_hours",
+            "total_hours",
+            "notes_submitted",
+            "notes_passed",
+            "notes_reviewed",
+            "compliance_ok",
+            "compliance_rules",
+            "overdue_items",
+        ):
+            setattr(total, name, getattr(total, name) + getattr(row, name))
+        for name in ("evaluations", "hour_buckets"):
+            merged = getattr(total, name)
+            for key, value in getattr(row, name).items():
+                merged[key] = merged.get(key, 0) + value
+        if row.avg_score is not None and row.members:
+            scored += Decimal(row.avg_score) * row.members
+            scored_members += row.members
+        if row.computed_at and (total.computed_at is None or row.computed_at < total.computed_at):
+            total.computed_at = row.computed_at
+    total.avg_score = scored / scored_members if scored_members else None
+    statuses = {row.status for row in rows}
+    total.status = statuses.pop() if len(statuses) == 1 else "draft"
+    return total
+
+
+def subtree_dashboard(year: int, organisation: Branch, *, today: datetime.date | None = None) -> Dashboard:
+    """The dashboard of one organisation's subtree; its rows rank the organisation's children (siblings).
+
+    The cards add up every branch of the subtree, exactly as the children's
+    rows do; branches at the organisation itself (a 党总支's own members) get
+    a row of their own. A fixed number of queries at any size or depth.
+    """
+    rows = branch_rows(year, today=today, within=organisation)
+    children = list(
+        Branch.objects.children_of(organisation)
+        .active()
+        .annotate(child_count=Count("children"))
+        .order_by("sort_order", "code")
+    )
+    level = organisation.depth + 1
+    groups: dict[int, list[BranchRow]] = {child.pk: [] for child in children}
+    own = []
+    for row in rows:
+        ids = row.branch.ancestor_ids
+        if len(ids) > level and ids[level] in groups:
+            groups[ids[level]].append(row)
+        elif row.branch.pk == organisation.pk:
+            own.append(row)
+    ranking = list(own)
+    for child in children:
+        summed = _sum_rows(child, groups[child.pk]) if child.child_count else None
+        leaf = next((r for r in groups[child.pk] if r.branch.pk == child.pk), None)
+        ranking.append(summed or leaf or BranchRow(branch=child))
+    months = _subtree_trend(year, organisation)
+    return Dashboard(
+        year=year,
+        rows=ranking,
+        months=months,
+        lessons_held=sum(m.lessons for m in months),
         freshness=figures_freshness(year),
     )
 

@@ -304,8 +304,8 @@ def reports_for_user(roles: PartyRoles):
     None for anyone else (the views answer 403).
     """
     reports = CheckupReport.objects.select_related("branch").order_by("-created_at", "-pk")
-    if roles.is_leadership:
+    if roles.is_top_level:
         return reports
-    if roles.is_committee:
-        return reports.filter(branch_id__in=roles.committee_branch_ids)
+    if roles.manages_members:
+        return reports.filter(branch_id__in=roles.scope_ids)
     return None

@@ -42,12 +42,10 @@ def _not_done(prefix: str = "") -> Q:
 def supervised_branch_ids(roles: PartyRoles) -> frozenset[int] | None:
     """Return the branches whose visits *roles* may see; None means every branch.
 
-    Leadership sees every branch; a committee member sees the branches they
-    serve; a plain member sees none.
+    The top level sees every branch; a scoped leadership or a committee sees
+    its subtrees; a plain member sees none.
     """
-    if roles.is_leadership:
-        return None
-    return roles.committee_branch_ids
+    return roles.scope_ids
 
 
 # --- reads -----------------------------------------------------------------

@@ -233,13 +233,13 @@ def file_stem(report: CheckupReport) -> str:
     return f"{_('Checkup report')}-{when}-{scope}"
 
 
-def leadership_members():
-    """Return the members whose accounts are in leadership (or superusers): the readers of every report."""
-    return (
-        Member.objects.filter(Q(user__groups__name=LEADERSHIP_GROUP) | Q(user__is_superuser=True))
-        .filter(user__is_active=True)
-        .distinct()
-    )
+def leadership_members(branch: Branch | None = None):
+    """Return the members whose accounts lead *branch*: the top level (and superusers) always,
+    a scoped leadership when its organisation is *branch* or above it (a bureau report: the top level only)."""
+    readers = Q(user__groups__name=LEADERSHIP_GROUP) | Q(user__is_superuser=True)
+    if branch is not None:
+        readers |= Q(user__leadership_scopes__organisation_id__in=branch.ancestor_ids)
+    return Member.objects.filter(readers).filter(user__is_active=True).distinct()
 
 
 def _notify_ready(report: CheckupReport) -> int:
@@ -253,7 +253,7 @@ def _notify_ready(report: CheckupReport) -> int:
         body=_("The report can be read online and downloaded as PDF and XLSX."),
         url=report.get_absolute_url(),
     )
-    return notify_many(lambda _member: message, leadership_members(), channels=("in_app",))
+    return notify_many(lambda _member: message, leadership_members(report.branch), channels=("in_app",))
 
 
 def report_compile(report_id: int) -> str:

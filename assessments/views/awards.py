@@ -34,7 +34,7 @@ from assessments.services.awards import (
     star_categories_update,
     suggested_outcome,
 )
-from members.permissions import get_branch_for_user, leadership_required, roles_for
+from members.permissions import get_branch_for_user, leadership_required, roles_for, top_level_required
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
@@ -60,7 +60,8 @@ def _render_stars(request, year, *, filter_form, award_form=None, status=200):
     branch_ids = [branch.pk] if branch else None
     categories = star_categories()
     rows = stars_for_year(year, branch_ids=branch_ids, categories=categories)
-    is_leadership = roles_for(request.user).is_leadership
+    roles = roles_for(request.user)
+    is_leadership = roles.leads(branch.pk) if branch is not None else roles.is_leadership
     if is_leadership and branch is not None and award_form is None:
         award_form = StarAwardForm(branch=branch, categories=categories)
     context = {
@@ -90,6 +91,8 @@ def star_award_view(request, year):
     if branch is None:
         messages.error(request, _("Choose a branch first, then a member of it."))
         return redirect("awards:star_list", year=year)
+    if not roles_for(request.user).leads(branch.pk):
+        raise Http404
     form = StarAwardForm(request.POST, branch=branch)
     if form.is_valid():
         try:
@@ -117,6 +120,8 @@ def star_award_view(request, year):
 @leadership_required
 def star_award_withdraw_view(request, award_id):
     award = get_object_or_404(StarAward.objects.select_related("member", "category"), pk=award_id)
+    if not roles_for(request.user).leads(award.member.branch_id):
+        raise Http404
     names = {"member": award.member.full_name, "category": award.category.name}
     if star_award_withdraw(award=award, actor=request.user):
         messages.success(request, _("The star “%(category)s” of %(member)s was withdrawn.") % names)
@@ -132,15 +137,15 @@ def star_award_withdraw_view(request, award_id):
 def rating_list(request, year):
     _check_year(year)
     roles = roles_for(request.user)
-    table = branch_ratings(year, with_scores=roles.is_leadership)
+    table = branch_ratings(year, with_scores=roles.is_top_level)
     context = {
         **_year_nav(year),
         "table": table,
         "distribution": rating_outcome_distribution(year),
         "outcomes": BranchRating.Outcome.choices,
-        "show_scores": roles.is_leadership,
-        # Score details: leadership for every branch, a committee for its own.
-        "detail_branch_ids": None if roles.is_leadership else roles.committee_branch_ids,
+        "show_scores": roles.is_top_level,
+        # Score details: the top level for every branch, a scoped leadership or a committee for its subtree.
+        "detail_branch_ids": roles.scope_ids,
     }
     return render(request, "assessments/ratings.html", context)
 
@@ -161,12 +166,12 @@ def rating_detail(request, year, branch_id):
     if branch.kind not in RATED_BRANCH_KINDS:
         raise Http404
     roles = roles_for(request.user)
-    if not roles.is_leadership and branch.pk not in roles.committee_branch_ids:
+    if not roles.leads(branch.pk) and branch.pk not in roles.committee_branch_ids:
         raise PermissionDenied
     detail = branch_rating_detail(branch, year)
     form = None
     status = 200
-    if roles.is_leadership:
+    if roles.leads(branch.pk):
         criteria = [cell.criterion for cell in detail.scores if cell.criterion.is_active]
         form = RatingForm(request.POST or None, criteria=criteria, initial=_initial_for(detail))
         if request.method == "POST":
@@ -211,7 +216,7 @@ def _config_initial(rows, fields):
     return [{name: getattr(row, "pk" if name == "id" else name) for name in fields} for row in rows]
 
 
-@leadership_required
+@top_level_required
 def awards_config(request):
     data = request.POST if request.method == "POST" else None
     stars = StarCategoryFormSet(

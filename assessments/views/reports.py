@@ -26,10 +26,10 @@ def _get_report_for_user(request, report_id: int) -> CheckupReport:
     # post asking for a bureau report.
     roles = roles_for(request.user)
     report = get_object_or_404(CheckupReport.objects.select_related("branch", "requested_by"), pk=report_id)
-    if roles.is_leadership:
+    if roles.is_top_level:
         return report
     if report.branch_id is None:
-        raise Http404 if roles.is_committee else PermissionDenied
+        raise Http404 if roles.manages_members else PermissionDenied
     role = roles.role_in(report.branch_id)
     if role is None:
         raise Http404
@@ -64,10 +64,15 @@ def report_list(request):
     )
 
 
+def _report_scope(request) -> dict:
+    roles = roles_for(request.user)
+    return {"branches": roles.scope_ids, "whole_bureau": roles.is_top_level}
+
+
 @leadership_required
 def report_new(request):
     if request.method == "POST":
-        form = ReportForm(request.POST)
+        form = ReportForm(request.POST, **_report_scope(request))
         if form.is_valid():
             try:
                 report = report_request(
@@ -87,7 +92,7 @@ def report_new(request):
                 return redirect(report)
         return render(request, "assessments/report_form.html", {"form": form}, status=400)
     start, _end = previous_month(local_today())
-    form = ReportForm(initial={"period": CheckupReport.Period.MONTH, "month": start})
+    form = ReportForm(initial={"period": CheckupReport.Period.MONTH, "month": start}, **_report_scope(request))
     return render(request, "assessments/report_form.html", {"form": form})
 
 

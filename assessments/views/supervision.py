@@ -98,12 +98,15 @@ def _posted_rows(data, prefix: str, fields) -> list[dict]:
 def visit_create_view(request):
     if request.method == "POST" and request.POST.get("action") == "add_row":
         # Show one more empty row, keeping what was typed, without judging it yet.
-        form = VisitForm(initial={name: request.POST.get(name, "") for name in VisitForm.base_fields})
+        form = VisitForm(
+            initial={name: request.POST.get(name, "") for name in VisitForm.base_fields},
+            branches=managed_branches(request.user),
+        )
         rows = _posted_rows(request.POST, "items", ("description", "owner", "deadline"))
         formset = ItemFormSet(initial=rows, prefix="items")
         formset.extra = min(len(rows) + 1, ItemFormSet.max_num)
         return render(request, "assessments/visit_form.html", {"form": form, "formset": formset})
-    form = VisitForm(request.POST or None)
+    form = VisitForm(request.POST or None, branches=managed_branches(request.user))
     formset = ItemFormSet(request.POST or None, prefix="items")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
@@ -119,7 +122,7 @@ def visit_create_view(request):
 
 def _render_detail(request, visit: SupervisionVisit, *, bound=None, status: int = 200):
     detail = visit_detail(visit, today=local_today())
-    full = roles_for(request.user).is_leadership
+    full = roles_for(request.user).leads(visit.branch_id)
     rows = []
     for item in detail.items:
         update_form = ItemUpdateForm(item=item, full=full)
@@ -141,7 +144,7 @@ def visit_detail_view(request, visit_id):
 @require_POST
 def item_update_view(request, item_id):
     item = _get_item_for_user(request, item_id)
-    form = ItemUpdateForm(request.POST, item=item, full=roles_for(request.user).is_leadership)
+    form = ItemUpdateForm(request.POST, item=item, full=roles_for(request.user).leads(item.visit.branch_id))
     if form.is_valid():
         try:
             item_update(item=item, data=form.cleaned_data, actor=request.user)

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,8 +23,9 @@ from assessments.services.yearend import (
     scheme_update,
     self_summary_save,
 )
+from branches.models import Branch, ancestors_of
 from core.models import AuditEntry
-from members.permissions import leadership_required, roles_for
+from members.permissions import leadership_required, roles_for, top_level_required
 from training.forms.plans import StudyRequirementForm
 from training.rules import study_requirement_for
 from training.selectors.figures import figures_freshness
@@ -62,21 +63,65 @@ def _year(request) -> int:
     return int(value)
 
 
+def _home_organisation(roles) -> Branch | None:
+    """The highest organisation a scoped leadership leads, or a committee serves when it has branches below."""
+    if roles.is_leadership:
+        return Branch.objects.filter(pk__in=roles.led_ids).order_by("depth", "sort_order", "code").first()
+    top = Branch.objects.filter(pk__in=roles.committee_branch_ids).order_by("depth", "sort_order", "code").first()
+    if top is not None and any(pk != top.pk for pk in roles.committee_branch_ids):
+        return top
+    return None
+
+
+def _dashboard_organisation(request, org_id: int) -> Branch:
+    """An organisation whose subtree dashboard the user may open: the top level, or within their subtrees; else 404."""
+    roles = roles_for(request.user)
+    organisation = get_object_or_404(Branch, pk=org_id)
+    if not (roles.leads(organisation.pk) or organisation.pk in roles.committee_branch_ids):
+        raise Http404
+    return organisation
+
+
+def _scope_of_request(request, year):
+    """(organisation or None for the whole tree, or a redirect) for the dashboard and its export."""
+    roles = roles_for(request.user)
+    org = request.GET.get("org", "")
+    if org.isdigit():
+        return _dashboard_organisation(request, int(org)), None
+    if roles.is_top_level:
+        return None, None
+    organisation = _home_organisation(roles)
+    if organisation is not None:
+        return organisation, None
+    if roles.committee_branch_ids:
+        branch_id = min(roles.committee_branch_ids)
+        return None, redirect(f"{reverse('assessments:branch_dashboard', args=[branch_id])}?year={year}")
+    if roles.member is not None:
+        return None, redirect("assessments:member_result", member_id=roles.member.pk, year=year)
+    raise PermissionDenied
+
+
+def _crumbs(roles, organisation: Branch | None) -> list[Branch]:
+    """The organisations above *organisation* that the user may open, root first."""
+    if organisation is None:
+        return []
+    return [b for b in ancestors_of(organisation) if roles.leads(b.pk) or b.pk in roles.committee_branch_ids]
+
+
 def dashboard_view(request):
-    """Leadership's bureau dashboard; others land on their branch's or their own."""
+    """The dashboard of the whole tree (top level) or of one organisation's subtree; others land on their own."""
     roles = roles_for(request.user)
     year = _year(request)
-    if not roles.is_leadership:
-        if roles.committee_branch_ids:
-            branch_id = min(roles.committee_branch_ids)
-            return redirect(f"{reverse('assessments:branch_dashboard', args=[branch_id])}?year={year}")
-        if roles.member is not None:
-            return redirect("assessments:member_result", member_id=roles.member.pk, year=year)
-        raise PermissionDenied
     branch = request.GET.get("branch", "")
     if branch.isdigit():
         return redirect(f"{reverse('assessments:branch_dashboard', args=[int(branch)])}?year={year}")
-    data = dashboards.dashboard(year)
+    organisation, elsewhere = _scope_of_request(request, year)
+    if elsewhere is not None:
+        return elsewhere
+    if organisation is None:
+        data = dashboards.dashboard(year)
+    else:
+        data = dashboards.subtree_dashboard(year, organisation)
     order = request.GET.get("order", "score")
     if order in ORDERS:
         data.rows.sort(key=ORDERS[order])
@@ -87,8 +132,13 @@ def dashboard_view(request):
             "data": data,
             "year": year,
             "order": order,
+            "organisation": organisation,
+            "crumbs": _crumbs(roles, organisation),
+            "roots": list(Branch.objects.filter(parent__isnull=True).order_by("sort_order", "code"))
+            if organisation is None
+            else [],
             "years": range(timezone.localdate().year, 2019, -1),
-            "interaction": interaction_figures_for_year(year),
+            "interaction": interaction_figures_for_year(year) if organisation is None else None,
             **_chart_context(data),
         },
     )
@@ -216,7 +266,7 @@ def confirm_view(request, branch_id, year):
     branch = get_assessed_branch(request, branch_id)
     try:
         branch_confirm(
-            branch_id=branch.pk, year=year, actor=request.user, is_leadership=roles_for(request.user).is_leadership
+            branch_id=branch.pk, year=year, actor=request.user, is_leadership=roles_for(request.user).leads(branch.pk)
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -236,7 +286,7 @@ def reopen_view(request, branch_id, year):
             year=year,
             reason=reason,
             actor=request.user,
-            is_leadership=roles_for(request.user).is_leadership,
+            is_leadership=roles_for(request.user).leads(branch.pk),
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -264,7 +314,7 @@ def history_view(request, branch_id, year):
     return render(request, "assessments/history.html", {"branch": branch, "year": year, "entries": entries})
 
 
-@leadership_required
+@top_level_required
 def scheme_view(request, year):
     scheme = scheme_for(year)
     requirement = study_requirement_for(year)
@@ -293,7 +343,7 @@ def scheme_view(request, year):
 
 
 @require_POST
-@leadership_required
+@top_level_required
 def recompute_view(request):
     year = _year(request)
     count = indicators_recompute(year)
@@ -305,15 +355,25 @@ def export_view(request):
     roles = roles_for(request.user)
     year = _year(request)
     branch = request.GET.get("branch", "")
+    org = request.GET.get("org", "")
     if branch.isdigit():
         branch_ids = [get_assessed_branch(request, int(branch)).pk]
-    elif roles.is_leadership:
+    elif org.isdigit() or (roles.is_leadership and not roles.is_top_level):
+        organisation = _dashboard_organisation(request, int(org)) if org.isdigit() else _home_organisation(roles)
+        if organisation is None:
+            raise PermissionDenied
+        data = dashboards.subtree_dashboard(year, organisation)
+        return _xlsx_response(dashboard_xlsx(data, members=None), year)
+    elif roles.is_top_level:
         branch_ids = None
     else:
         raise PermissionDenied
     data = dashboards.dashboard(year, branch_ids=branch_ids)
     members = dashboards.member_rows(branch_ids[0], year) if branch_ids else None
-    content = dashboard_xlsx(data, members=members)
+    return _xlsx_response(dashboard_xlsx(data, members=members), year)
+
+
+def _xlsx_response(content, year):
     return HttpResponse(
         content,
         content_type=XLSX,

@@ -136,7 +136,7 @@ def roster_check(file, *, actor) -> RosterCheck:
     index = {name: header.index(name) for name in COLUMNS if name in header}
     branches = _branch_lookup()
     roles = roles_for(actor) if actor is not None else None
-    writable = None if roles is None or roles.is_leadership else roles.committee_branch_ids
+    writable = None if roles is None else roles.scope_ids
     id_column = index["身份证号"]
     id_numbers = [
         normalise_id_number(cell_text(values[id_column] if id_column < len(values) else None)) for _line, values in body

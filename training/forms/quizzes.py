@@ -10,8 +10,8 @@ BUREAU = "bureau"
 
 def owner_choices(roles) -> list[tuple[str, str]]:
     """The banks a user may write to: the bureau's for leadership, and their branches'."""
-    choices = [(BUREAU, _("The whole bureau"))] if roles.is_leadership else []
-    branches = Branch.objects.all() if roles.is_leadership else Branch.objects.filter(pk__in=roles.committee_branch_ids)
+    choices = [(BUREAU, _("The whole bureau"))] if roles.is_top_level else []
+    branches = Branch.objects.all() if roles.is_top_level else Branch.objects.filter(pk__in=roles.scope_ids)
     choices += [(str(b.pk), b.name) for b in branches.order_by("name")]
     return choices
 

@@ -95,9 +95,9 @@ def default_scope(roles: PartyRoles) -> str:
 
 def calendar_branches(roles: PartyRoles) -> list[Branch]:
     """Return the organisations whose calendar the user may open: all for leadership."""
-    if roles.is_leadership:
+    if roles.is_top_level:
         return list(Branch.objects.order_by("sort_order", "code"))
-    ids = set(roles.committee_branch_ids)
+    ids = set(roles.scope_ids)
     if roles.member is not None:
         ids.add(roles.member.branch_id)
     if not ids:
@@ -145,6 +145,8 @@ def calendar_lessons(
         if not roles.is_leadership:
             raise PermissionDenied
         lessons = Lesson.objects.exclude(status=Lesson.Status.DRAFT)
+        if not roles.is_top_level:
+            lessons = lessons.hosted_by(roles.led_ids)
     else:
         raise Http404
     return lessons.in_range(start, end).select_related("venue", "organiser").order_by("start", "pk")

@@ -370,7 +370,7 @@ def branch_training_panel(
     committee meeting for a plain member); the counts and hours stay whole.
     """
     plan = plan_vs_actual(branch, year)
-    if roles is not None and not roles.is_leadership and branch.pk not in roles.committee_branch_ids:
+    if roles is not None and not roles.leads(branch.pk) and branch.pk not in roles.committee_branch_ids:
         visible = set(
             Lesson.objects.visible_to(roles)
             .filter(pk__in=[lesson.pk for lesson in plan.unplanned])

@@ -8,17 +8,17 @@ from training.models import BankQuestion, KnowledgeQuiz, KnowledgeQuizAttempt
 def bank_questions_for(roles) -> QuerySet[BankQuestion]:
     """Questions a user may use: the bureau's and their branches' (every branch's for leadership)."""
     qs = BankQuestion.objects.all()
-    if not roles.is_leadership:
-        qs = qs.filter(Q(branch__isnull=True) | Q(branch_id__in=roles.committee_branch_ids))
+    if not roles.is_top_level:
+        qs = qs.filter(Q(branch__isnull=True) | Q(branch_id__in=roles.scope_ids))
     return qs.select_related("branch").order_by("topic", "pk")
 
 
 def knowledge_quizzes_for(roles) -> QuerySet[KnowledgeQuiz]:
     """Quizzes a user sees: the bureau's, and those of their branches (and of the branch above theirs)."""
     qs = KnowledgeQuiz.objects.select_related("branch").annotate(questions_count=Count("questions", distinct=True))
-    if roles.is_leadership:
+    if roles.is_top_level:
         return qs
-    ids = set(roles.committee_branch_ids)
+    ids = set(roles.scope_ids)
     if roles.member is not None:
         ids |= {roles.member.branch_id, roles.member.branch.parent_id}
     return qs.filter(Q(branch__isnull=True) | Q(branch_id__in=ids))

@@ -49,8 +49,8 @@ def assignments_of_member(member: Member) -> QuerySet[AssignmentTarget]:
 def assignments_managed(roles) -> QuerySet[Assignment]:
     """Return the assignments the user's branches (or, for leadership, anyone) made, with progress counts."""
     assignments = Assignment.objects.all()
-    if not roles.is_leadership:
-        assignments = assignments.filter(branch_id__in=roles.committee_branch_ids)
+    if not roles.is_top_level:
+        assignments = assignments.filter(branch_id__in=roles.scope_ids)
     return (
         assignments.select_related("branch", "resource", "lesson")
         .annotate(

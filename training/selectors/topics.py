@@ -8,9 +8,9 @@ from training.models import TopicProposal, TopicSurvey, TopicVote
 def topic_surveys_for(roles) -> QuerySet[TopicSurvey]:
     """Surveys a user sees: the bureau's, and those of their branches (and of the branch above theirs)."""
     qs = TopicSurvey.objects.select_related("branch")
-    if roles.is_leadership:
+    if roles.is_top_level:
         return qs
-    ids = set(roles.committee_branch_ids)
+    ids = set(roles.scope_ids)
     if roles.member is not None:
         ids |= {roles.member.branch_id, roles.member.branch.parent_id}
     return qs.filter(Q(branch__isnull=True) | Q(branch_id__in=ids))

@@ -216,7 +216,7 @@ def online_hours_check(file, *, filename: str, actor) -> OnlineImportCheck:
     ]
     by_id, by_phone = _member_lookups(cells_of, columns)
     roles = roles_for(actor) if actor is not None else None
-    writable = None if roles is None or roles.is_leadership else roles.committee_branch_ids
+    writable = None if roles is None else roles.scope_ids
 
     first_line_of: dict[tuple, int] = {}
     for line, cells in cells_of:
@@ -423,12 +423,9 @@ def online_record_list_for_user(user, *, year: int | None = None) -> QuerySet[On
     """Return the imported records the user manages, newest first; 403 for plain members."""
     roles = roles_for(user)
     records = OnlineStudyRecord.objects.select_related("member", "member__branch", "imported_by")
-    if roles.is_leadership:
-        pass
-    elif roles.is_committee:
-        records = records.filter(member__branch_id__in=roles.committee_branch_ids)
-    else:
+    if not roles.manages_members:
         raise PermissionDenied
+    records = roles.scoped(records, "member__branch_id")
     if year is not None:
         records = records.filter(study_date__year=year)
     return records.order_by("-study_date", "member__name_pinyin", "course", "pk")

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members.permissions import get_branch_for_user, leadership_required, roles_for
+from members.permissions import get_branch_for_user, roles_for, top_level_required
 from training.forms.plans import MeetingRuleFormSet, PlanItemForm, StudyRequirementForm
 from training.models import MeetingRule, StudyPlanItem
 from training.rules import meeting_rules, study_requirement_for
@@ -88,7 +88,7 @@ def plan_item_delete_view(request, item_id):
     return redirect("plans:plan_detail", branch_id=branch.pk, year=item.plan.year)
 
 
-@leadership_required
+@top_level_required
 def rules_edit(request, year):
     _check_year(year)
     requirement = study_requirement_for(year)

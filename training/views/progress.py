@@ -83,7 +83,7 @@ def branch_progress_view(request, branch_id):
     branch = get_branch_for_user(request, branch_id)
     roles = roles_for(request.user)
     # Plain members of the branch may open the branch, not their colleagues' hours.
-    if not (roles.is_leadership or branch.pk in roles.committee_branch_ids):
+    if not (roles.leads(branch.pk) or branch.pk in roles.committee_branch_ids):
         raise PermissionDenied
     today = bureau_today()
     year, order = _query(request, default_year=today.year)

@@ -93,9 +93,12 @@ def note_detail(request, note_id):
     roles = roles_for(request.user)
     reviewer = can_review(roles, note)
     similar = None
-    if note.similar_to_id and (reviewer or roles.is_leadership):
+    leads = roles.leads(note.member.branch_id)
+    if note.similar_to_id and (reviewer or leads):
         similar = StudyNote.objects.select_related("member", "member__branch").get(pk=note.similar_to_id)
-        similar.visible = similar.member.branch_id in roles.committee_branch_ids or roles.is_leadership
+        similar.visible = similar.member.branch_id in roles.committee_branch_ids or roles.leads(
+            similar.member.branch_id
+        )
     return render(
         request,
         "training/note_detail.html",
@@ -104,7 +107,7 @@ def note_detail(request, note_id):
             "html": render_markdown(note.body),
             "is_author": roles.member is not None and roles.member.pk == note.member_id,
             "reviewer": reviewer,
-            "versions": list(note.versions.all()) if (reviewer or roles.is_leadership) else [],
+            "versions": list(note.versions.all()) if (reviewer or leads) else [],
             "similar": similar,
             "review_form": ReviewForm(),
             "saved_keys": f"note-new note-{note.pk}" if request.GET.get("saved") else "",
@@ -211,8 +214,11 @@ def assignment_list(request):
 @manager_required
 def assignment_create_view(request):
     roles = roles_for(request.user)
-    if roles.is_leadership:
+    if roles.is_top_level:
         branches = Branch.objects.branches_only().active()
+        members = Member.objects.none()
+    elif roles.is_leadership:
+        branches = Branch.objects.branches_only().active().filter(pk__in=roles.scope_ids)
         members = Member.objects.none()
     else:
         branches = Branch.objects.filter(pk__in=roles.committee_branch_ids)
@@ -220,7 +226,7 @@ def assignment_create_view(request):
     form = AssignmentForm(request.POST or None, branches=branches, members=members)
     if request.method == "POST" and form.is_valid():
         data = {k: form.cleaned_data[k] for k in ("title", "topic", "resource", "due_on", "min_hours")}
-        own = None if roles.is_leadership else branches.first()
+        own = None if roles.is_top_level else branches.first()
         try:
             assignment = assignment_create(
                 data=data,
@@ -241,7 +247,11 @@ def assignment_create_view(request):
 def assignment_detail(request, assignment_id):
     roles = roles_for(request.user)
     assignment = get_object_or_404(Assignment.objects.select_related("resource", "lesson", "branch"), pk=assignment_id)
-    manages = roles.is_leadership or (assignment.branch_id in roles.committee_branch_ids)
+    manages = (
+        roles.is_top_level
+        or assignment.branch_id in roles.committee_branch_ids
+        or (assignment.branch_id is not None and roles.leads(assignment.branch_id))
+    )
     mine = None
     if roles.member is not None:
         mine = assignment.targets.filter(member=roles.member).first()

@@ -20,11 +20,13 @@ def _survey_for(request, survey_id):
 
 
 def _may_link(roles, survey) -> bool:
-    return roles.is_leadership or (survey.branch_id is not None and survey.branch_id in roles.committee_branch_ids)
+    if survey.branch_id is None:
+        return roles.is_top_level
+    return roles.leads(survey.branch_id) or survey.branch_id in roles.committee_branch_ids
 
 
 def _link_form(roles, survey, data=None) -> TopicLinkForm:
-    branches = None if roles.is_leadership else roles.committee_branch_ids
+    branches = roles.scope_ids
     items = StudyPlanItem.objects.select_related("plan__branch").filter(plan__year=survey.year)
     lessons = Lesson.objects.exclude(status=Lesson.Status.CANCELLED).filter(start__year__gte=survey.year - 1)
     if branches is not None:
