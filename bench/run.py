@@ -32,6 +32,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--member", required=True, help="a member's username (progress page, home page)")
     parser.add_argument("--secretary", required=True, help="a branch secretary's username (branch page, queue)")
     parser.add_argument("--leader", required=True, help="a leadership username (dashboard)")
+    parser.add_argument("--gb-secretary", default="bench_gb_secretary", help="a 党总支 secretary (subtree dashboard)")
+    parser.add_argument("--leader2", default="bench_leader2", help="a second bureau's scoped leadership (a3)")
     parser.add_argument("--password", default="dangyuan-2026", help="the member's password, for the HTTP logins")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per in-process scenario (median)")
     parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenarios to run, e.g. a,b")
@@ -132,7 +134,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     summary = database_summary(opts)
     plan = {
-        "a": lambda: [scenarios.dashboard_scenario(opts)],
+        "a": lambda: [scenarios.dashboard_scenario(opts), *scenarios.subtree_dashboard_scenarios(opts)],
         "b": lambda: scenarios.page_scenarios(opts),
         "c": lambda: [scenarios.recompute_scenario(opts)],
         "d": lambda: [sweep.sweep_scenario(opts)],

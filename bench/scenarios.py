@@ -493,3 +493,52 @@ def report_scenario(opts) -> Row:
         f"XLSX {ms(medians['xlsx'])} ({sizes['xlsx'] / 1024:,.0f} KiB); median of {runs} runs."
     )
     return row
+
+
+# --- a2, a3. subtree dashboards ------------------------------------------------
+
+
+def subtree_dashboard_scenarios(opts) -> list[Row]:
+    """A general branch's dashboard as its secretary, and a second bureau's as its scoped leadership."""
+    from branches.models import Branch
+    from members.models import Member
+    from members.permissions import roles_for
+
+    cases = (
+        ("a2", opts.gb_secretary, "General branch's dashboard (its subtree, as its secretary)", 0.05),
+        ("a3", opts.leader2, "Second bureau's dashboard (its tree, as its scoped leadership)", 0.1),
+    )
+    rows = []
+    for key, username, name, target in cases:
+        row = Row(key, name, target=f"median ≤ {target * 1000:.0f} ms; constant queries")
+        if not get_user_model().objects.filter(username=username).exists():
+            row.met = False
+            row.notes.append(f"{name}: no login {username}; rebuild the scale data (seed_demo --scale city).")
+            rows.append(row)
+            continue
+        roles = roles_for(_user(username))
+        ids = roles.committee_branch_ids if not roles.is_leadership else roles.led_branch_ids or frozenset()
+        top = Branch.objects.filter(pk__in=ids).order_by("depth").first()
+        get = fetch(client_for(username), f"{reverse('assessments:dashboard')}?year={opts.year}")
+        timing = measure(get, opts.runs)
+        captured = count_queries(get)
+
+        def halve_subtree(top=top):
+            branch_ids = list(
+                Branch.objects.subtree_of(top).filter(kind="branch").order_by("pk").values_list("pk", flat=True)
+            )
+            Branch.objects.filter(pk__in=branch_ids[::2]).update(is_active=False)
+
+        smaller = count_in_rollback(halve_subtree, get)
+        constant = smaller == len(captured)
+        branches = Branch.objects.subtree_of(top).filter(kind="branch").count()
+        members = Member.objects.filter(branch__path__startswith=top.path).count()
+        row.value = ms(timing.median)
+        row.queries = f"{len(captured)} ({'constant' if constant else f'{smaller} with half the branches'})"
+        row.met = timing.median <= target and constant
+        row.notes.append(f"{name}: {top.name}, {branches} branches, {members} members.")
+        row.notes.append(f"{name}: slowest queries {describe_slowest(captured)}.")
+        if opts.explain_dir:
+            write_explain(opts.explain_dir / f"{key}-subtree-dashboard.txt", name, captured)
+        rows.append(row)
+    return rows

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from assessments.services.indicators import indicators_recompute
 from branches.models import Branch, Venue
-from demo.scale.common import BENCH_LOGINS, PASSWORD, SCALES, ScaleSpec, _Org, _Person
+from demo.scale.common import BENCH_LOGINS, PASSWORD, SCALES, SECOND_LEADER, ScaleSpec, _Org, _Person
 from demo.scale.loader import _Loader
 from demo.scale.organisation import OrganisationSteps
 from demo.scale.records import RecordSteps
@@ -110,7 +110,7 @@ def _summary(name, *, created, timings, indicators, seconds) -> dict:
     members = Member.objects.filter(branch__code__startswith=f"{name}-")
     users = User.objects.filter(member__in=members)
     logins = []
-    for username, role, _index in BENCH_LOGINS:
+    for username, role, _index in (*BENCH_LOGINS, SECOND_LEADER):
         member = Member.objects.select_related("branch").filter(user__username=username).first()
         if member is not None and member.branch.code.startswith(f"{name}-"):
             logins.append(

@@ -65,8 +65,13 @@ BENCH_LOGINS = (
     ("bench_secretary", "支部书记", 0),
     ("bench_member", "党员", 3),
     ("bench_leader", "党组（领导）", 4),
+    # Also secretary of the first 党总支: manages its twenty branches.
+    ("bench_gb_secretary", "党总支书记", 1),
 )
 LEADER_USERNAME = "bench_leader"
+GB_SECRETARY_POSITION = 1  # in the first branch of each 党总支: its organising member holds the 总支 post
+# The second bureau's leadership, scoped to its tree: (username, role, position in its first branch).
+SECOND_LEADER = ("bench_leader2", "第二局领导（限本局）", 4)
 COMMITTEE_POSTS = (
     (Post.Kind.SECRETARY, "支部书记"),
     (Post.Kind.ORGANISING, "组织委员"),

@@ -21,8 +21,10 @@ from demo.members import (
 from demo.scale.common import (
     BENCH_LOGINS,
     COMMITTEE_POSTS,
+    GB_SECRETARY_POSITION,
     LEADER_USERNAME,
     PASSWORD,
+    SECOND_LEADER,
     _add_years,
     _cn_number,
     _day_between,
@@ -33,7 +35,7 @@ from demo.scale.common import (
 )
 from demo.scale.words import AREAS, DEPARTMENTS, EXPERTISE, JOB_POSTS, SECRETARY_JOBS, UNITS
 from members.identity import id_check_char
-from members.models import Member, Membership, Post
+from members.models import LeadershipScope, Member, Membership, Post
 from members.permissions import leadership_group
 
 
@@ -43,7 +45,9 @@ class OrganisationSteps:
     def plan_organisation(self) -> None:
         sizes, spec = self.sizes, self.spec
         n_general = math.ceil(sizes.branches / sizes.branches_per_general)
-        ids = iter(self.ids(Branch, 2 + n_general + sizes.branches))
+        # With two or more 党总支, the last one belongs to a second bureau with its own leadership.
+        second = n_general >= 2
+        ids = iter(self.ids(Branch, 2 + 2 * second + n_general + sizes.branches))
         serial = iter(range(1, 10**6))
 
         def org(name, kind, parent, **extra):
@@ -51,13 +55,17 @@ class OrganisationSteps:
 
         self.party_group = org(f"{spec.bureau}党组", Branch.Kind.PARTY_GROUP, None)
         self.committee = org(f"{spec.bureau}机关党委", Branch.Kind.COMMITTEE, self.party_group.id)
+        self.second_bureau = []
+        if second:
+            party_group2 = org(f"{spec.area}东城区交通运输局党组", Branch.Kind.PARTY_GROUP, None)
+            committee2 = org(f"{spec.area}东城区交通运输局机关党委", Branch.Kind.COMMITTEE, party_group2.id)
+            self.second_bureau = [party_group2, committee2]
         for g in range(n_general):
             area, unit = AREAS[g % len(AREAS)], UNITS[(g // len(AREAS)) % len(UNITS)]
             cycle = g // (len(AREAS) * len(UNITS))
             unit_name = f"{spec.area}{area}{unit}" + (f"（{cycle + 1}）" if cycle else "")
-            self.generals.append(
-                org(f"{unit_name}党总支", Branch.Kind.GENERAL_BRANCH, self.committee.id, unit=unit_name)
-            )
+            parent = self.second_bureau[1].id if second and g == n_general - 1 else self.committee.id
+            self.generals.append(org(f"{unit_name}党总支", Branch.Kind.GENERAL_BRANCH, parent, unit=unit_name))
         for b in range(sizes.branches):
             g, n = divmod(b, sizes.branches_per_general)
             general = self.generals[g]
@@ -68,7 +76,11 @@ class OrganisationSteps:
 
     def write_organisation(self) -> None:
         rng = _rng(self.name, "organisation")
-        orgs = [self.party_group, self.committee, *self.generals, *self.branches]
+        orgs = [self.party_group, self.committee, *self.second_bureau, *self.generals, *self.branches]
+        # The materialised path (branches.models.Branch.save is bypassed by the bulk load).
+        paths = {}
+        for org in orgs:
+            paths[org.id] = paths.get(org.parent_id, "") + Branch.path_segment(org.id)
         rows = []
         for order, org in enumerate(orgs, start=1):
             if org.kind == Branch.Kind.BRANCH:
@@ -76,8 +88,15 @@ class OrganisationSteps:
             else:
                 served = org.unit or self.spec.bureau
             founded = _day_between(rng, datetime.date(1980, 1, 1), datetime.date(2018, 12, 31))
-            rows.append((org.id, org.code, org.name, org.kind, org.parent_id, served, founded, True, min(order, 32767)))
+            path = paths[org.id]
+            rows.append(
+                (
+                    *(org.id, org.code, org.name, org.kind, org.parent_id, served, founded, True, min(order, 32767)),
+                    *(path, path.count("/") - 1),
+                )
+            )
         fields = ["id", "code", "name", "kind", "parent_id", "units_served", "founded_on", "is_active", "sort_order"]
+        fields += ["path", "depth"]
         self.loader.load(Branch, fields, rows)
 
         groups = range(0, len(self.branches), self.sizes.branches_per_venue)
@@ -206,6 +225,11 @@ class OrganisationSteps:
         """Accounts: the bench logins, then each branch's secretary and one member, up to `users`."""
         per_branch = self.sizes.members_per_branch
         wanted = [(username, position) for username, _role, position in BENCH_LOGINS]
+        firsts = self._general_first_branches()
+        if self.second_bureau:
+            wanted.append((SECOND_LEADER[0], firsts[-1] * per_branch + SECOND_LEADER[2]))
+        for g, b in enumerate(firsts[1:], start=2):
+            wanted.append((f"{self.name}_g{g:04d}", b * per_branch + GB_SECRETARY_POSITION))
         for b in range(1, len(self.branches)):
             wanted.append((f"{self.name}_s{b + 1:04d}", b * per_branch))
             wanted.append((f"{self.name}_m{b + 1:04d}", b * per_branch + 3))
@@ -218,6 +242,13 @@ class OrganisationSteps:
         for username, position in wanted:
             if username not in taken:
                 self.people[position].username = username
+
+    def _general_first_branches(self) -> list[int]:
+        """Index of the first branch of each 党总支: its organising member is also the 总支's secretary."""
+        firsts = {}
+        for b, branch in enumerate(self.branches):
+            firsts.setdefault(branch.general, b)
+        return [firsts[g] for g in sorted(firsts)]
 
     def _plan_transfers(self, rng) -> None:
         """Move a few full members to another branch during the window: one membership closes, one opens."""
@@ -267,6 +298,9 @@ class OrganisationSteps:
         leader = next((p for p in holders if p.username == LEADER_USERNAME), None)
         if leader is not None:
             User.groups.through.objects.create(user_id=leader.user_id, group_id=leadership_group().pk)
+        leader2 = next((p for p in holders if p.username == SECOND_LEADER[0]), None)
+        if leader2 is not None and self.second_bureau:
+            LeadershipScope.objects.create(user_id=leader2.user_id, organisation_id=self.second_bureau[0].id)
 
     def write_members(self) -> None:
         person_fields = list(self.people[0].fields)
@@ -301,6 +335,11 @@ class OrganisationSteps:
             (branch.id, person.id, kind)
             for branch in self.branches
             for person, (kind, _title) in zip(branch.committee, COMMITTEE_POSTS, strict=True)
+        ]
+        # Every 党总支 has a secretary: a committee member of its first branch holds the post as well.
+        posts += [
+            (general.id, self.branches[b].committee[GB_SECRETARY_POSITION].id, Post.Kind.SECRETARY)
+            for general, b in zip(self.generals, self._general_first_branches(), strict=False)
         ]
         ids = self.ids(Post, len(posts))
         rows = ((i, m, b, k, posts_from, None) for i, (b, m, k) in zip(ids, posts, strict=True))

@@ -56,7 +56,9 @@ def test_tiny_city_has_the_organisation_shape(built):
     assert built["organisations"] == 7 and built["branches"] == 4
     assert Member.objects.count() == built["members"] == 20
     assert Venue.objects.count() == 1
-    assert Post.objects.count() == 12
+    # Three committee posts per branch, and the 党总支's secretary.
+    assert Post.objects.count() == 13
+    assert Post.objects.filter(branch=general, kind="secretary").count() == 1
     assert set(Post.objects.values_list("kind", flat=True)) == {"secretary", "organising", "publicity"}
     assert StudyPlan.objects.count() == 4 and StudyPlanItem.objects.count() == 48
     # Two a month a branch from April to December (the window runs on to the end of the year).

@@ -6,14 +6,27 @@ from demo.assessments import seed_assessments
 from demo.members import seed_organisation
 from demo.scale.build import seed_scale
 from demo.training import seed_lessons
+from demo.tree import seed_general_branch
 
 
 def seed_county(*, stdout=None) -> dict:
     """Build the demo bureau, then its lessons."""
     summary = seed_organisation(stdout=stdout)
+    _add_general_branch(summary)
     summary["lessons"] = seed_lessons()["lessons"]
     seed_assessments()
     return summary
+
+
+def _add_general_branch(summary: dict) -> None:
+    # The 党总支 with two branches and its secretary's login (demo/tree.py).
+    tree = seed_general_branch()
+    summary["organisations"] += tree["organisations"]
+    summary["branches"] += tree["organisations"] - 1
+    summary["members"] += tree["members"]
+    for kind, count in tree["created"].items():
+        summary["created"][kind] = summary["created"].get(kind, 0) + count
+    summary["logins"].append(tree["login"])
 
 
 def seed_city(*, stdout=None) -> dict:
