@@ -353,8 +353,8 @@ def _subtree_trend(year: int, organisation: Branch) -> list[Month]:
     )
     for m in sums:
         months[m["month"]] = Month(m["month"], rows=m["rows"], attended=m["attended"])
-    start = timezone.make_aware(datetime.datetime(year, 1, 1))
-    end = timezone.make_aware(datetime.datetime(year + 1, 1, 1))
+    tz = timezone.get_default_timezone()
+    start, end = datetime.datetime(year, 1, 1, tzinfo=tz), datetime.datetime(year + 1, 1, 1, tzinfo=tz)
     held = (
         LessonHost.objects.filter(
             Q(status=LessonHost.Status.ACCEPTED) | Q(is_organiser=True),
