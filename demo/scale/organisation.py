@@ -56,16 +56,20 @@ class OrganisationSteps:
         self.party_group = org(f"{spec.bureau}党组", Branch.Kind.PARTY_GROUP, None)
         self.committee = org(f"{spec.bureau}机关党委", Branch.Kind.COMMITTEE, self.party_group.id)
         self.second_bureau = []
-        if second:
-            party_group2 = org(f"{spec.area}东城区交通运输局党组", Branch.Kind.PARTY_GROUP, None)
-            committee2 = org(f"{spec.area}东城区交通运输局机关党委", Branch.Kind.COMMITTEE, party_group2.id)
-            self.second_bureau = [party_group2, committee2]
         for g in range(n_general):
             area, unit = AREAS[g % len(AREAS)], UNITS[(g // len(AREAS)) % len(UNITS)]
             cycle = g // (len(AREAS) * len(UNITS))
             unit_name = f"{spec.area}{area}{unit}" + (f"（{cycle + 1}）" if cycle else "")
-            parent = self.second_bureau[1].id if second and g == n_general - 1 else self.committee.id
-            self.generals.append(org(f"{unit_name}党总支", Branch.Kind.GENERAL_BRANCH, parent, unit=unit_name))
+            self.generals.append(
+                org(f"{unit_name}党总支", Branch.Kind.GENERAL_BRANCH, self.committee.id, unit=unit_name)
+            )
+        if second:
+            # The last 党总支's unit becomes a bureau of its own, with its Party group and committee above it.
+            last = self.generals[-1]
+            party_group2 = org(f"{last.unit}党组", Branch.Kind.PARTY_GROUP, None)
+            committee2 = org(f"{last.unit}机关党委", Branch.Kind.COMMITTEE, party_group2.id)
+            last.parent_id = committee2.id
+            self.second_bureau = [party_group2, committee2]
         for b in range(sizes.branches):
             g, n = divmod(b, sizes.branches_per_general)
             general = self.generals[g]

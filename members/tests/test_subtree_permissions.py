@@ -53,8 +53,13 @@ def test_roles_load_in_a_fixed_number_of_queries(tree_people, gb_secretary, bure
         roles_for(bureau2_leader)
 
 
-def test_a_moved_branch_leaves_the_old_subtree(tree_people, gb_secretary, branch_a):
+def test_a_moved_branch_leaves_the_old_subtree_and_keeps_its_history(tree_people, gb_secretary, branch_a):
     moved = tree_people[1]
+    member = Member.objects.get(branch=moved)
     moved.parent = branch_a.parent
     moved.save()
     assert roles_for(gb_secretary).role_in(moved.pk) is None
+    member.refresh_from_db()
+    # Records point at the branch, not at its place in the tree: the history stays as it was.
+    assert member.branch_id == moved.pk
+    assert member.memberships.get().branch_id == moved.pk
