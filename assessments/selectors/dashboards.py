@@ -337,7 +337,7 @@ def dashboard(
     )
 
 
-def _subtree_trend(year: int, organisation: Branch) -> list[Month]:
+def _subtree_trend(year: int, organisation: Branch, branch_ids: list[int]) -> list[Month]:
     """The month rows of every branch in the subtree, summed per month; two queries.
 
     Lessons are counted once each, as the bureau row counts them: a joint
@@ -358,7 +358,7 @@ def _subtree_trend(year: int, organisation: Branch) -> list[Month]:
     held = (
         LessonHost.objects.filter(
             Q(status=LessonHost.Status.ACCEPTED) | Q(is_organiser=True),
-            branch__path__startswith=organisation.path,
+            branch_id__in=branch_ids,
             lesson__status=Lesson.Status.HELD,
             lesson__start__gte=start,
             lesson__start__lt=end,
@@ -439,7 +439,7 @@ def subtree_dashboard(year: int, organisation: Branch, *, today: datetime.date |
         summed = _sum_rows(child, groups[child.pk]) if child.child_count else None
         leaf = next((r for r in groups[child.pk] if r.branch.pk == child.pk), None)
         ranking.append(summed or leaf or BranchRow(branch=child))
-    months = _subtree_trend(year, organisation)
+    months = _subtree_trend(year, organisation, [row.branch.pk for row in rows])
     return Dashboard(
         year=year,
         rows=ranking,
