@@ -1,3 +1,5 @@
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q, Value
@@ -128,6 +130,27 @@ def path_labels(branches) -> dict[int, str]:
         branch.pk: PATH_SEPARATOR.join(names.get(pk, branch.name) for pk in branch.ancestor_ids) or branch.name
         for branch in branches
     }
+
+
+def find_by_label(text: str, *, among=None) -> Branch | None:
+    """The organisation named by *text*, or None when nothing or more than one matches.
+
+    *text* is a bare name unique among *among* (organisation ids, e.g. an
+    importer's scope; None: the whole tree) or a path with "›", ">" or "/"
+    between levels ("东城区交通运输局 › 机关党委 › 第一党支部"), whose tail
+    may be shorter than the full path. Two queries at most.
+    """
+    parts = [p.strip() for p in re.split(r"[›>/]", text) if p.strip()]
+    if not parts:
+        return None
+    candidates = Branch.objects.filter(name=parts[-1])
+    if among is not None:
+        candidates = candidates.filter(pk__in=among)
+    found = list(candidates)
+    if len(parts) > 1 and found:
+        labels = path_labels(found)
+        found = [b for b in found if labels[b.pk].split(PATH_SEPARATOR)[-len(parts) :] == parts]
+    return found[0] if len(found) == 1 else None
 
 
 def ancestors_of(branch: Branch) -> list[Branch]:

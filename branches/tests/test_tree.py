@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from branches.models import Branch, ancestors_of, path_labels
+from branches.models import Branch, ancestors_of, find_by_label, path_labels
 from branches.tests.factories import BranchFactory
 
 
@@ -72,3 +72,15 @@ def test_path_labels_name_every_level_in_one_query(tree, django_assert_num_queri
     assert labels[other.pk] == "西城区交通运输局"
     assert first.full_path == labels[first.pk]
     assert [b.name for b in ancestors_of(first)] == ["东城区交通运输局", "机关党委"]
+
+
+def test_find_by_label_takes_a_path_or_a_name_unique_in_scope(tree):
+    bureau, committee, first, other = tree
+    twin_committee = BranchFactory(name="机关党委", code="xc-jg", kind=Branch.Kind.COMMITTEE, parent=other)
+    twin = BranchFactory(name="第一党支部", code="xc-1", parent=twin_committee)
+    assert find_by_label("第一党支部") is None  # two of them: ambiguous
+    assert find_by_label("第一党支部", among=[first.pk, committee.pk]) == first
+    assert find_by_label("东城区交通运输局 › 机关党委 › 第一党支部") == first
+    assert find_by_label("西城区交通运输局/机关党委/第一党支部") == twin
+    assert find_by_label("机关党委 > 第一党支部") is None  # both bureaus have that tail
+    assert find_by_label("南城区 › 第一党支部") is None
