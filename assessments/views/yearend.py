@@ -161,6 +161,9 @@ def branch_dashboard(request, branch_id):
             "members": dashboards.member_rows(branch.pk, year),
             "state": state,
             "can_write": branch.pk in roles.committee_branch_ids,
+            # Back up the tree, where the user may open the level above.
+            "up_org": branch.parent_id is not None
+            and (roles.leads(branch.parent_id) or branch.parent_id in roles.committee_branch_ids),
             "reopen_form": ReopenForm(),
             "years": range(timezone.localdate().year, 2019, -1),
             **_chart_context(data),
