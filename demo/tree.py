@@ -116,7 +116,7 @@ def seed_general_branch() -> dict:
     return {
         "organisations": 1 + len(CHILDREN),
         "members": len(members),
-        "created": dict(created),
+        "created": {kind: count for kind, count in created.items() if count},
         "login": {
             "username": GB_SECRETARY_USERNAME,
             "password": DEMO_PASSWORD,

@@ -138,7 +138,12 @@ def test_bench_logins_work(built):
     assert User.objects.get(username="bench_member").member.branch == first_branch
     assert User.objects.get(username="bench_leader").groups.filter(name=LEADERSHIP_GROUP).exists()
     assert secretary.check_password(PASSWORD) is True
-    assert [login["username"] for login in built["logins"]] == ["bench_secretary", "bench_member", "bench_leader"]
+    assert [login["username"] for login in built["logins"]] == [
+        "bench_secretary",
+        "bench_member",
+        "bench_leader",
+        "bench_gb_secretary",
+    ]
 
 
 def test_build_is_deterministic(built):

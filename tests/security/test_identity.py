@@ -13,7 +13,7 @@ from core.models import AuditEntry
 from members.models import IdentityAccess, Member
 from members.sensitive import access_log_purge
 from members.services.roster import roster_export
-from tests.test_url_roles import APP_NAMES, PERSONAS, build_url, url_args  # noqa: F401  (fixture)
+from tests.test_url_roles import APP_NAMES, PERSONAS, all_personas, build_url, url_args  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,8 @@ def _text_of(response) -> str:
 
 
 @pytest.mark.parametrize("persona", PERSONAS[1:])
-def test_no_page_or_export_shows_another_members_full_numbers(client, personas, url_args, persona):  # noqa: F811
+def test_no_page_or_export_shows_another_members_full_numbers(client, all_personas, url_args, persona):  # noqa: F811
+    personas = all_personas
     client.force_login(personas[persona])
     me = Member.objects.filter(user=personas[persona]).first()
     others = Member.objects.exclude(pk=me.pk if me else None)
