@@ -101,14 +101,14 @@ class MemberTransferForm(forms.Form):
 
 class RosterUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("Roster file (.xlsx)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
+        label=_("Roster file (.xlsx, .xls or .csv)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.csv"}),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".xlsx"):
-            raise forms.ValidationError(_("Upload an Excel workbook ending in .xlsx."))
+        if not upload.name.lower().endswith((".xlsx", ".xls", ".csv")):
+            raise forms.ValidationError(_("Upload an Excel workbook (.xlsx or .xls) or a CSV file."))
         if upload.size > settings.ROSTER_UPLOAD_MAX_BYTES:
             raise forms.ValidationError(
                 _("The file is larger than %(mb)d MB.") % {"mb": settings.ROSTER_UPLOAD_MAX_BYTES // 2**20}
