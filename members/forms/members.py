@@ -57,6 +57,8 @@ class MemberForm(forms.ModelForm):
             self.initial.update(reveal_fields(viewer, self.instance, ["id_number", "phone"], where=where))
         for name in ("id_number", "phone"):
             self.fields[name].widget.attrs["autocomplete"] = "off"
+        # Absent from a post that predates the field: keep the stored standing.
+        self.fields["standing"].required = False
 
     def _unchanged_mask(self, name: str, value: str) -> bool:
         stored = getattr(self.instance, name) or ""
@@ -70,6 +72,9 @@ class MemberForm(forms.ModelForm):
             return None
         parse_id_number(value)
         return value
+
+    def clean_standing(self):
+        return self.cleaned_data.get("standing") or self.instance.standing or Member.Standing.NORMAL
 
     def clean_phone(self):
         value = self.cleaned_data.get("phone", "").strip()

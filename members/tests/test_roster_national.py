@@ -4,14 +4,12 @@ import datetime
 import io
 
 import pytest
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from branches.models import Branch
 from branches.tests.factories import BranchFactory
-from members.models import Member, Membership, StaleFigures
+from members.models import Member, Membership
 from members.selectors.organisations import OrganisationResolver
-from members.services.members import member_update
 from members.services.roster import RosterInvalid, roster_check, roster_export, roster_import
 from members.tests.factories import MemberFactory, make_id_number
 from members.tests.roster_files import (
@@ -22,9 +20,6 @@ from members.tests.roster_files import (
     national_xlsx,
     roster_row,
 )
-from training.models import MemberYearFigures
-from training.services.figures import figures_recompute_year
-from training.services.reconcile import reconcile_figures
 
 pytestmark = pytest.mark.django_db
 
@@ -207,30 +202,18 @@ def test_deceased_member_in_the_sheet_is_refused(branch_a):
     assert "已故" in check.errors[0].message
 
 
-# --- the standing rule ----------------------------------------------------------
+def test_xls_over_the_row_limit_is_refused_before_its_rows_are_read(branch_a):
+    lines = [["党员花名册"], list(NATIONAL)] + [[n, f"测试{n}"] for n in range(5100)]
+    check = roster_check(national_xls({branch_a.name: lines}), actor=None)
+    assert [(e.line, e.message) for e in check.errors] == [(0, "工作表超过 5000 行，无法读取。")]
 
 
-def test_member_not_in_good_standing_is_left_out_of_requirements_and_figures(branch_a, branch_b, people):
-    a, b = people
-    roster_import(national_xlsx(two_sheets(branch_a, branch_b, a, b)), actor=None)
-    year = timezone.localdate().year
-    figures_recompute_year(year)
-    counted = set(MemberYearFigures.objects.filter(year=year).values_list("member__id_number", flat=True))
-    assert a[2]["身份证号"] not in counted and b[0]["身份证号"] not in counted
-    assert a[0]["身份证号"] in counted and a[3]["身份证号"] in counted
-    assert MemberYearFigures.objects.get(year=year, member__id_number=a[0]["身份证号"]).required_hours > 0
-    assert reconcile_figures(year) == []
+def test_damaged_xls_is_refused_with_a_message(db):
+    file = io.BytesIO(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
+    check = roster_check(file, actor=None)
+    assert check.is_valid is False and ".xls" in check.errors[0].message
 
 
-def test_standing_change_marks_figures_stale_and_the_ledger_follows(branch_a, people, branch_b):
-    a, b = people
-    roster_import(national_xlsx(two_sheets(branch_a, branch_b, a, b)), actor=None)
-    year = timezone.localdate().year
-    figures_recompute_year(year)
-    member = Member.objects.get(id_number=a[0]["身份证号"])
-    StaleFigures.objects.all().delete()
-    assert member_update(member=member, data={"standing": Member.Standing.SUSPENDED}, actor=None) is True
-    assert set(StaleFigures.objects.filter(member=member).values_list("year", flat=True)) == {year - 1, year}
-    figures_recompute_year(year)
-    assert not MemberYearFigures.objects.filter(year=year, member=member).exists()
-    assert reconcile_figures(year) == []
+def test_csv_that_is_neither_utf8_nor_gbk_is_refused(db):
+    check = roster_check(io.BytesIO("姓名,身份证号\n".encode("utf-16")), actor=None)
+    assert check.is_valid is False and "GBK" in check.errors[0].message

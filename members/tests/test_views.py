@@ -238,7 +238,7 @@ def test_roster_upload_rejects_other_file_types(client, secretary):
     client.force_login(secretary)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = client.post(reverse("members:roster_import"), {"file": SimpleUploadedFile("a.csv", b"x")})
+    response = client.post(reverse("members:roster_import"), {"file": SimpleUploadedFile("a.pdf", b"x")})
     assert response.status_code == 400
     assert "file" in response.context["form"].errors
 
@@ -256,14 +256,14 @@ def test_export_follows_the_filter(client, leader, branch_a, branch_b):
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.max_row == 1 + 2
-    assert {sheet.cell(row=r, column=3).value for r in (2, 3)} == {branch_b.name}
+    assert {sheet.cell(row=r, column=9).value for r in (2, 3)} == {branch_b.name}
 
 
 def test_template_download_has_the_header(client, secretary):
     client.force_login(secretary)
     response = client.get(reverse("members:roster_template"))
     sheet = load_workbook(io.BytesIO(response.content)).active
-    assert [c.value for c in sheet[1]][:4] == ["序号", "姓名", "所在党组织", "身份证号"]
+    assert [c.value for c in sheet[1]][:4] == ["序号", "姓名", "性别", "公民身份号码"]
 
 
 @pytest.mark.parametrize("url_name", ["members:member_list", "members:member_export"])
