@@ -120,6 +120,9 @@ TEXT_FIELDS = {
 }
 GENDERS = {"男": Member.Gender.MALE, "女": Member.Gender.FEMALE}
 CATEGORIES = {"正式党员": Member.Status.FULL, "预备党员": Member.Status.PROBATIONARY}
+# How an export here writes a member who has left; read back, such a row
+# changes nothing, since only the member services record leaving.
+LEFT = {"已转出": Member.Status.TRANSFERRED_OUT, "已故": Member.Status.DECEASED}
 STANDINGS = {
     "正常": Member.Standing.NORMAL,
     "停止党籍": Member.Standing.SUSPENDED,
@@ -310,6 +313,18 @@ def _match_known(check, row, layout, known, first_seen, organisations) -> None:
         return
     first_seen[id_number] = (row.sheet, row.line)
     row.member = known.get(id_number)
+    category_column = layout.names["人员类别"]
+    if row.data["status"] in LEFT.values():
+        if row.member is None or row.member.status != row.data["status"]:
+            fail(
+                row.line,
+                category_column,
+                _("Transfer out and death are recorded on the member's page, not by the roster."),
+            )
+            return
+        row.action = "unchanged"
+        check.rows.append(row)
+        return
     if row.member is not None:
         if not row.member.is_active_member:
             fail(
@@ -416,7 +431,7 @@ def _check_row(line, cells, layout, sheet_branch, organisations, fail_at) -> Ros
         fail("加入党组织日期", _("The date is in the future."))
 
     category_text = cell_text(cells.get("人员类别"))
-    data["status"] = CATEGORIES.get(category_text)
+    data["status"] = CATEGORIES.get(category_text) or LEFT.get(category_text)
     if category_text and data["status"] is None:
         fail("人员类别", _("Write one of: %(choices)s.") % {"choices": "、".join(CATEGORIES)})
 
@@ -511,7 +526,7 @@ def roster_export(members, *, viewer, where: str = "roster export") -> bytes:
     """
     workbook, sheet = _sheet_with_header("党员花名册")
     gender_label = {v: k for k, v in GENDERS.items()}
-    category_label = {v: k for k, v in CATEGORIES.items()}
+    category_label = {v: k for k, v in (CATEGORIES | LEFT).items()}
     standing_label = {Member.Standing.RETAINED_ABROAD: "出国（境）保留党籍"}
     standing_label |= {v: k for k, v in STANDINGS.items() if v not in standing_label and "失联党员" != k}
     organisations = OrganisationResolver(None)

@@ -217,3 +217,25 @@ def test_damaged_xls_is_refused_with_a_message(db):
 def test_csv_that_is_neither_utf8_nor_gbk_is_refused(db):
     check = roster_check(io.BytesIO("姓名,身份证号\n".encode("utf-16")), actor=None)
     assert check.is_valid is False and "GBK" in check.errors[0].message
+
+
+def test_departed_members_export_and_read_back_as_unchanged(branch_a):
+    alive = MemberFactory(branch=branch_a)
+    dead = MemberFactory(branch=branch_a, status=Member.Status.DECEASED)
+    gone = MemberFactory(branch=branch_a, status=Member.Status.TRANSFERRED_OUT)
+    content = roster_export(Member.objects.select_related("branch").order_by("pk"), viewer=None)
+    rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(min_row=2, values_only=True))
+    assert [row[7] for row in rows] == ["正式党员", "已故", "已转出"]
+    before = snapshot()
+    assert roster_import(io.BytesIO(content), actor=None)["unchanged"] == 3
+    assert snapshot() == before
+    assert {alive.pk, dead.pk, gone.pk} == set(Member.objects.values_list("pk", flat=True))
+
+
+def test_the_roster_cannot_record_a_death(branch_a):
+    alive = MemberFactory(branch=branch_a)
+    row = person(1, branch_a.name, 身份证号=alive.id_number, 姓名=alive.full_name, 人员类别="已故")
+    row["出生日期"] = alive.birth_date.isoformat()
+    check = roster_check(national_xlsx({branch_a.name: national_sheet_lines("花名册", [row])}), actor=None)
+    assert [(e.line, e.column) for e in check.errors] == [(5, "人员类别")]
+    assert "成员页面" in check.errors[0].message or "党员信息页" in check.errors[0].message
