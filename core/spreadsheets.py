@@ -14,8 +14,9 @@ crossed stops the reading with a clear message; nothing is read whole first.
 
 ``read_sheets()`` reads every sheet of an upload whatever its format, told by
 its first bytes rather than its name: .xlsx (as above), the old .xls (xlrd,
-after the sheet count and each sheet's row count are checked; an .xls keeps
-only a formula's last value, which is read as a plain value), or CSV in UTF-8
+one sheet at a time, the sheet count checked first and each sheet's row
+count before its cells are converted; the upload's size bounds the parsing;
+an .xls keeps only a formula's last value, read as a plain value), or CSV in UTF-8
 (with or without BOM) or GBK, as Excel saves it on Chinese Windows.
 """
 

@@ -64,10 +64,11 @@ class Member(models.Model):
     phone = models.CharField(_("mobile phone"), max_length=11, blank=True)
     landline = models.CharField(_("landline"), max_length=30, blank=True)
     email = models.EmailField(_("email"), blank=True)
-    category = models.CharField(_("personnel category"), max_length=30, blank=True)
+    # Work situation (在职, 离退休 …); the member status 人员类别 is `status`.
+    category = models.CharField(_("work situation"), max_length=30, blank=True)
     joined_party_on = models.DateField(_("joined the Party on"))
     full_member_on = models.DateField(_("became a full member on"), null=True, blank=True)
-    status = models.CharField(_("Party membership status"), max_length=20, choices=Status, default=Status.FULL)
+    status = models.CharField(_("member status"), max_length=20, choices=Status, default=Status.FULL)
     standing = models.CharField(_("Party standing"), max_length=20, choices=Standing, default=Standing.NORMAL)
     branch = models.ForeignKey(
         "branches.Branch",

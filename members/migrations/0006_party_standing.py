@@ -28,5 +28,15 @@ class Migration(migrations.Migration):
             name='standing',
             field=models.CharField(choices=[('normal', 'normal'), ('suspended', 'membership suspended'), ('lost_contact', 'lost contact'), ('retained_abroad', 'membership kept while abroad')], default='normal', max_length=20, verbose_name='Party standing'),
         ),
+        migrations.AlterField(
+            model_name='member',
+            name='category',
+            field=models.CharField(blank=True, max_length=30, verbose_name='work situation'),
+        ),
+        migrations.AlterField(
+            model_name='member',
+            name='status',
+            field=models.CharField(choices=[('full', 'full member'), ('probationary', 'probationary member'), ('transferred_out', 'transferred out'), ('deceased', 'deceased')], default='full', max_length=20, verbose_name='member status'),
+        ),
         migrations.RunPython(split_standing, migrations.RunPython.noop),
     ]

@@ -12,6 +12,7 @@ from training.models import Lesson, MemberYearFigures
 from training.services.figures import figures_recompute_year
 from training.services.lessons import lesson_audience
 from training.services.reconcile import reconcile_figures
+from training.services.study import assignment_create
 from training.tests.factories import LessonFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +56,14 @@ def test_standing_change_marks_the_live_years_stale_and_the_ledger_follows(membe
     assert member_update(member=member, data={"standing": Member.Standing.NORMAL}, actor=None) is True
     figures_recompute_year(year)
     assert MemberYearFigures.objects.filter(year=year, member=member).exists()
+
+
+def test_self_study_is_not_assigned_to_a_member_not_in_good_standing(branch_a, members):
+    assignment = assignment_create(
+        data={"title": "学习党章", "due_on": timezone.localdate() + datetime.timedelta(days=7), "min_hours": 2},
+        branch=branch_a,
+        branch_ids=[branch_a.pk],
+        member_ids=[members["lost"].pk],
+        actor=None,
+    )
+    assert set(assignment.targets.values_list("member_id", flat=True)) == {members["normal"].pk}
