@@ -11,14 +11,24 @@ sheet's declared dimension), then streams the first sheet with a hard row
 limit and refuses a cell that holds a real formula, naming its row and
 column. ``read_csv_rows()`` applies the same row limit to CSV. The first limit
 crossed stops the reading with a clear message; nothing is read whole first.
+
+``read_sheets()`` reads every sheet of an upload whatever its format, told by
+its first bytes rather than its name: .xlsx (as above), the old .xls (xlrd,
+one sheet at a time, the sheet count checked first and each sheet's row
+count before its cells are converted; the upload's size bounds the parsing;
+an .xls keeps only a formula's last value, read as a plain value), or CSV in UTF-8
+(with or without BOM) or GBK, as Excel saves it on Chinese Windows.
 """
 
 import csv
+import datetime
 import io
 import re
 import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+import xlrd
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
@@ -33,6 +43,8 @@ MAX_PART_BYTES = 12 * 2**20
 MAX_SHARED_STRINGS_BYTES = 8 * 2**20
 MAX_UNPACKED_BYTES = 32 * 2**20
 MAX_COLUMNS = 64
+# One sheet per branch: a county bureau has some dozens of branches.
+MAX_SHEETS = 100
 # Title lines above the header row, and blank rows, on top of the data rows.
 SPARE_ROWS = 50
 
@@ -155,33 +167,129 @@ def read_xlsx_rows(file, *, max_rows: int) -> list[tuple[int, list]]:
     *line* is the row number as Excel shows it. Raises ValidationError with a
     message for the user.
     """
+    return _read_xlsx(file, max_rows=max_rows, first_only=True)[0].rows
+
+
+@dataclass
+class Sheet:
+    name: str
+    rows: list[tuple[int, list]]  # (line as the program shows it, cell values)
+
+
+def _xlsx_sheet_rows(worksheet, *, max_rows: int, budget: int) -> list[tuple[int, list]]:
+    rows = []
+    for line, cells in enumerate(worksheet.iter_rows(max_col=MAX_COLUMNS), start=1):
+        if line > max_rows + SPARE_ROWS or line > budget:
+            _refuse(_("The sheet has more than %(max)d rows.") % {"max": max_rows})
+        values = []
+        for column, cell in enumerate(cells, start=1):
+            if getattr(cell, "data_type", None) == "f":
+                _refuse(
+                    _(
+                        "Row %(row)d, column %(column)s holds a formula. Replace it with its value "
+                        "(copy, then paste as values) and upload again."
+                    )
+                    % {"row": line, "column": get_column_letter(column)}
+                )
+            values.append(getattr(cell, "value", None))
+        rows.append((line, values))
+    return rows
+
+
+def _read_xlsx(file, *, max_rows: int, first_only: bool = False) -> list[Sheet]:
     check_xlsx_archive(file, max_rows=max_rows)
     try:
         workbook = load_workbook(file, read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds for a file that is not xlsx
         _refuse(_("The file is not an Excel workbook (.xlsx)."))
     try:
-        if not workbook.worksheets:
+        worksheets = workbook.worksheets[:1] if first_only else workbook.worksheets
+        if not worksheets:
             _refuse(_("The workbook has no sheet."))
-        rows = []
-        for line, cells in enumerate(workbook.worksheets[0].iter_rows(max_col=MAX_COLUMNS), start=1):
-            if line > max_rows + SPARE_ROWS:
-                _refuse(_("The sheet has more than %(max)d rows.") % {"max": max_rows})
-            values = []
-            for column, cell in enumerate(cells, start=1):
-                if getattr(cell, "data_type", None) == "f":
-                    _refuse(
-                        _(
-                            "Row %(row)d, column %(column)s holds a formula. Replace it with its value "
-                            "(copy, then paste as values) and upload again."
-                        )
-                        % {"row": line, "column": get_column_letter(column)}
-                    )
-                values.append(getattr(cell, "value", None))
-            rows.append((line, values))
-        return rows
+        if len(worksheets) > MAX_SHEETS:
+            _refuse(_("The workbook has more than %(max)d sheets.") % {"max": MAX_SHEETS})
+        # The row limit holds for the whole file, not for each sheet.
+        budget = max_rows + SPARE_ROWS * len(worksheets)
+        sheets = []
+        for worksheet in worksheets:
+            rows = _xlsx_sheet_rows(worksheet, max_rows=max_rows, budget=budget)
+            budget -= len(rows)
+            sheets.append(Sheet(worksheet.title, rows))
+        return sheets
     finally:
         workbook.close()
+
+
+def _xls_value(cell, datemode: int):
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        try:
+            moment = xlrd.xldate.xldate_as_datetime(cell.value, datemode)
+        except (xlrd.xldate.XLDateError, OverflowError, ValueError):
+            return cell.value
+        return moment.date() if moment.time() == datetime.time() else moment
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+        return None
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return bool(cell.value)
+    return cell.value
+
+
+def _read_xls(data: bytes, *, max_rows: int) -> list[Sheet]:
+    try:
+        # on_demand: a sheet is parsed only when asked for, after the counts are checked.
+        book = xlrd.open_workbook(file_contents=data, on_demand=True, logfile=io.StringIO())
+    except Exception:  # xlrd raises many kinds for a damaged file
+        _refuse(_("The file is not a readable Excel workbook (.xls)."))
+    try:
+        names = book.sheet_names()
+        if not names:
+            _refuse(_("The workbook has no sheet."))
+        if len(names) > MAX_SHEETS:
+            _refuse(_("The workbook has more than %(max)d sheets.") % {"max": MAX_SHEETS})
+        budget = max_rows + SPARE_ROWS * len(names)
+        sheets = []
+        for index, name in enumerate(names):
+            try:
+                sheet = book.sheet_by_index(index)
+            except Exception:
+                _refuse(_("The file is not a readable Excel workbook (.xls)."))
+            if sheet.nrows > max_rows + SPARE_ROWS or sheet.nrows > budget:
+                _refuse(_("The sheet has more than %(max)d rows.") % {"max": max_rows})
+            budget -= sheet.nrows
+            width = min(sheet.ncols, MAX_COLUMNS)
+            rows = [
+                (
+                    line,
+                    [
+                        _xls_value(sheet.cell(line - 1, c), book.datemode)
+                        for c in range(min(width, sheet.row_len(line - 1)))
+                    ],
+                )
+                for line in range(1, sheet.nrows + 1)
+            ]
+            book.unload_sheet(index)
+            sheets.append(Sheet(name, rows))
+        return sheets
+    finally:
+        book.release_resources()
+
+
+def read_sheets(file, *, max_rows: int, name: str = "") -> list[Sheet]:
+    """Return every sheet of an uploaded .xlsx, .xls or CSV file, up to *max_rows* data rows in all.
+
+    The format is told by the file's first bytes (a renamed file still reads);
+    a CSV is one sheet named after the file. Raises ValidationError with a
+    message for the user.
+    """
+    file.seek(0)
+    head = file.read(8)
+    file.seek(0)
+    if head.startswith(b"PK\x03\x04"):
+        return _read_xlsx(file, max_rows=max_rows)
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return _read_xls(file.read(), max_rows=max_rows)
+    rows = read_csv_rows(decode_text(file.read()), max_rows=max_rows)
+    return [Sheet(name.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "CSV", rows)]
 
 
 def decode_text(data: bytes) -> str:

@@ -24,6 +24,15 @@ class Member(models.Model):
         TRANSFERRED_OUT = "transferred_out", _("transferred out")
         DECEASED = "deceased", _("deceased")
 
+    class Standing(models.TextChoices):
+        # 党籍状态 as the national Party-member information system keeps it;
+        # apart from normal, a member is left out of requirements and figures
+        # (members.selectors.memberships).
+        NORMAL = "normal", _("normal")
+        SUSPENDED = "suspended", _("membership suspended")
+        LOST_CONTACT = "lost_contact", _("lost contact")
+        RETAINED_ABROAD = "retained_abroad", _("membership kept while abroad")
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -55,10 +64,12 @@ class Member(models.Model):
     phone = models.CharField(_("mobile phone"), max_length=11, blank=True)
     landline = models.CharField(_("landline"), max_length=30, blank=True)
     email = models.EmailField(_("email"), blank=True)
-    category = models.CharField(_("personnel category"), max_length=30, blank=True)
+    # Work situation (在职, 离退休 …); the member status 人员类别 is `status`.
+    category = models.CharField(_("work situation"), max_length=30, blank=True)
     joined_party_on = models.DateField(_("joined the Party on"))
     full_member_on = models.DateField(_("became a full member on"), null=True, blank=True)
-    status = models.CharField(_("Party membership status"), max_length=20, choices=Status, default=Status.FULL)
+    status = models.CharField(_("member status"), max_length=20, choices=Status, default=Status.FULL)
+    standing = models.CharField(_("Party standing"), max_length=20, choices=Standing, default=Standing.NORMAL)
     branch = models.ForeignKey(
         "branches.Branch",
         on_delete=models.PROTECT,
@@ -112,6 +123,10 @@ class Member(models.Model):
     @property
     def is_active_member(self) -> bool:
         return self.status in (self.Status.FULL, self.Status.PROBATIONARY)
+
+    @property
+    def in_good_standing(self) -> bool:
+        return self.standing == self.Standing.NORMAL
 
     @property
     def expertise_tags(self) -> list[str]:

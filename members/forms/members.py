@@ -57,6 +57,8 @@ class MemberForm(forms.ModelForm):
             self.initial.update(reveal_fields(viewer, self.instance, ["id_number", "phone"], where=where))
         for name in ("id_number", "phone"):
             self.fields[name].widget.attrs["autocomplete"] = "off"
+        # Absent from a post that predates the field: keep the stored standing.
+        self.fields["standing"].required = False
 
     def _unchanged_mask(self, name: str, value: str) -> bool:
         stored = getattr(self.instance, name) or ""
@@ -70,6 +72,9 @@ class MemberForm(forms.ModelForm):
             return None
         parse_id_number(value)
         return value
+
+    def clean_standing(self):
+        return self.cleaned_data.get("standing") or self.instance.standing or Member.Standing.NORMAL
 
     def clean_phone(self):
         value = self.cleaned_data.get("phone", "").strip()
@@ -101,14 +106,14 @@ class MemberTransferForm(forms.Form):
 
 class RosterUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("Roster file (.xlsx)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
+        label=_("Roster file (.xlsx, .xls or .csv)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.csv"}),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".xlsx"):
-            raise forms.ValidationError(_("Upload an Excel workbook ending in .xlsx."))
+        if not upload.name.lower().endswith((".xlsx", ".xls", ".csv")):
+            raise forms.ValidationError(_("Upload an Excel workbook (.xlsx or .xls) or a CSV file."))
         if upload.size > settings.ROSTER_UPLOAD_MAX_BYTES:
             raise forms.ValidationError(
                 _("The file is larger than %(mb)d MB.") % {"mb": settings.ROSTER_UPLOAD_MAX_BYTES // 2**20}

@@ -7,6 +7,13 @@ on that day by the member services; a legacy record whose status says so
 but whose period is still open is treated as no longer a member at all,
 since the day they left is unknown.
 
+Party standing (党籍状态) is the one other rule: a member whose standing is
+not normal (停止党籍, 失联, …) is not counted as a member on any day while it
+lasts, so they are in no audience, carry no study requirement and appear in
+no figure. Standing has no date: a change of it moves this year's and last
+year's figures (the span the ledger keeps live), which the member services
+mark stale.
+
 Every figure that attributes something to a branch "on the day" (attendance
 at a lesson, the audience of a held lesson, a year's branch on its last day)
 goes through these functions, so pages, reports and the figures ledger agree.
@@ -21,6 +28,11 @@ from members.models import Member, Membership
 ACTIVE_STATUSES = (Member.Status.FULL, Member.Status.PROBATIONARY)
 
 
+def in_good_standing(prefix: str = "") -> Q:
+    """Condition on a member (reached through *prefix*, e.g. "member__"): their Party standing counts."""
+    return Q(**{f"{prefix}standing": Member.Standing.NORMAL})
+
+
 def _left_without_date() -> Q:
     return Q(end_on__isnull=True) & ~Q(member__status__in=ACTIVE_STATUSES)
 
@@ -31,6 +43,7 @@ def memberships_on(day) -> QuerySet[Membership]:
         Membership.objects.filter(start_on__lte=day)
         .filter(Q(end_on__isnull=True) | Q(end_on__gte=day))
         .exclude(_left_without_date())
+        .filter(in_good_standing("member__"))
     )
 
 

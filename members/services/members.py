@@ -28,6 +28,7 @@ MEMBER_DATA_FIELDS = (
     "joined_party_on",
     "full_member_on",
     "status",
+    "standing",
     "work_unit",
     "job_post",
     "party_title",
@@ -76,6 +77,8 @@ def member_update(*, member: Member, data: dict, actor) -> bool:
     member.save()
     if "status" in changes:
         _status_changed(member)
+    if "standing" in changes:
+        _standing_changed(member)
     audit_record(actor=actor, action="member.updated", target=member, payload=_masked_changes(changes))
     return True
 
@@ -92,6 +95,16 @@ def _status_changed(member: Member) -> None:
             period.end_on = max(period.start_on, today)
             period.save(update_fields=["end_on"])
     mark_figures_stale(years=[today.year], members=[member.pk])
+
+
+def _standing_changed(member: Member) -> None:
+    """Mark the member's figures stale for each year the ledger keeps live.
+
+    Standing has no date, so it moves every live year; the ledger itself
+    finds the branches the member belonged to in each.
+    """
+    today = timezone.localdate()
+    mark_figures_stale(years=range(today.year - 1, today.year + 1), members=[member.pk])
 
 
 @transaction.atomic

@@ -85,7 +85,10 @@ BAD_ROWS = {
     "malformed phone": ({"手机号码": "12345"}, "手机号码"),
     "gender against ID": ({"性别": "女"}, "性别"),
     "birth date against ID": ({"出生日期": "1901-01-01"}, "出生日期"),
-    "unknown status": ({"党籍状态": "不知道"}, "党籍状态"),
+    "unknown standing": ({"党籍状态": "不知道"}, "党籍状态"),
+    "old-style status in the standing column": ({"党籍状态": "正式党员"}, "党籍状态"),
+    "unknown category": ({"人员类别": "在职"}, "人员类别"),
+    "missing category": ({"人员类别": ""}, "人员类别"),
     "ID as a number": ({"身份证号": 510104199001011234}, "身份证号"),
 }
 
@@ -112,10 +115,19 @@ def test_same_id_twice_in_file_is_refused(branch_a):
     assert Member.objects.count() == 0
 
 
-def test_missing_column_is_reported(branch_a):
-    columns = [c for c in roster_row(1, branch_a.name) if c != "党籍状态"]
+def test_missing_required_column_is_reported(branch_a):
+    columns = [c for c in roster_row(1, branch_a.name) if c != "人员类别"]
     check = roster_check(roster_file([roster_row(1, branch_a.name)], columns=columns), actor=None)
-    assert [(e.line, e.column) for e in check.errors] == [(1, "党籍状态")]
+    assert [(e.line, e.column) for e in check.errors] == [(1, "人员类别")]
+
+
+def test_missing_optional_column_leaves_the_field_as_it_is(branch_a):
+    existing = MemberFactory(branch=branch_a, party_group="第二党小组", standing=Member.Standing.LOST_CONTACT)
+    row = roster_row(1, branch_a.name, 身份证号=existing.id_number, 姓名=existing.full_name)
+    columns = [c for c in row if c not in ("党小组", "党籍状态")]
+    roster_import(roster_file([row], columns=columns), actor=None)
+    existing.refresh_from_db()
+    assert existing.party_group == "第二党小组" and existing.standing == Member.Standing.LOST_CONTACT
 
 
 def test_not_an_excel_file_is_reported(db):
@@ -147,7 +159,10 @@ def test_export_uses_the_roster_columns_and_round_trips(branch_a):
 
     sheet = load_workbook(io.BytesIO(content)).active
     header = [c.value for c in sheet[1]]
-    assert header == list(rows[0].keys())
+    assert header == [
+        "序号", "姓名", "性别", "公民身份号码", "民族", "出生日期", "学历", "人员类别", "所在党支部",
+        "入党日期", "转正日期", "工作岗位", "党内职务", "党小组", "联系电话", "固定电话", "党籍状态",
+    ]  # fmt: skip
     assert sheet.cell(row=2, column=4).value == rows[0]["身份证号"]
     before = snapshot()
     assert roster_import(io.BytesIO(content), actor=None)["unchanged"] == 3

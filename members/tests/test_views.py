@@ -10,7 +10,15 @@ from core.models import AuditEntry
 from members.models import Member, Membership
 from members.permissions import IDENTITY_PERMISSION
 from members.tests.factories import MemberFactory
-from members.tests.roster_files import roster_file, roster_row
+from members.tests.roster_files import (
+    NATIONAL,
+    national_csv,
+    national_sheet_lines,
+    national_xls,
+    national_xlsx,
+    roster_file,
+    roster_row,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -222,6 +230,34 @@ def test_roster_upload_previews_then_imports(client, secretary, branch_a):
     assert Member.objects.filter(full_name__startswith="测试").count() == 2
 
 
+@pytest.mark.parametrize("kind", ["xls", "gbk-csv"])
+def test_national_roster_upload_previews_by_sheet_then_imports(client, secretary, branch_a, kind):
+    client.force_login(secretary)
+    rows = [roster_row(n, branch_a.name) for n in (1, 2, 3)]
+    if kind == "xls":
+        upload = national_xls({"第一页": national_sheet_lines(f"{branch_a.name}党员花名册", rows)})
+    else:
+        upload = national_csv(national_sheet_lines("党员花名册", rows, columns=NATIONAL), encoding="gbk")
+    response = client.post(reverse("members:roster_import"), {"file": upload})
+    assert response.status_code == 200
+    assert [(r.sheet, r.line) for r in response.context["check"].rows][0][1] == 5
+    assert Member.objects.filter(full_name__startswith="测试").count() == 0
+    response = client.post(reverse("members:roster_import_confirm"))
+    assert response.status_code == 302
+    assert Member.objects.filter(full_name__startswith="测试", branch=branch_a).count() == 3
+
+
+def test_national_roster_errors_name_the_sheet(client, secretary, branch_a):
+    client.force_login(secretary)
+    rows = [roster_row(1, branch_a.name), roster_row(2, branch_a.name, 手机号码="1")]
+    upload = national_xlsx({"第一页": national_sheet_lines(f"{branch_a.name}党员花名册", rows)})
+    response = client.post(reverse("members:roster_import"), {"file": upload})
+    assert response.status_code == 400
+    assert [(e.sheet, e.line, e.column) for e in response.context["check"].errors] == [("第一页", 6, "联系电话")]
+    assert "<td>第一页</td>" in response.content.decode()
+    assert Member.objects.filter(full_name__startswith="测试").count() == 0
+
+
 def test_roster_upload_with_errors_lists_them_and_saves_nothing(client, secretary, branch_a):
     client.force_login(secretary)
     upload = roster_file([roster_row(1, branch_a.name, 手机号码="1"), roster_row(2, "不存在")])
@@ -238,7 +274,7 @@ def test_roster_upload_rejects_other_file_types(client, secretary):
     client.force_login(secretary)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = client.post(reverse("members:roster_import"), {"file": SimpleUploadedFile("a.csv", b"x")})
+    response = client.post(reverse("members:roster_import"), {"file": SimpleUploadedFile("a.pdf", b"x")})
     assert response.status_code == 400
     assert "file" in response.context["form"].errors
 
@@ -256,14 +292,14 @@ def test_export_follows_the_filter(client, leader, branch_a, branch_b):
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.max_row == 1 + 2
-    assert {sheet.cell(row=r, column=3).value for r in (2, 3)} == {branch_b.name}
+    assert {sheet.cell(row=r, column=9).value for r in (2, 3)} == {branch_b.name}
 
 
 def test_template_download_has_the_header(client, secretary):
     client.force_login(secretary)
     response = client.get(reverse("members:roster_template"))
     sheet = load_workbook(io.BytesIO(response.content)).active
-    assert [c.value for c in sheet[1]][:4] == ["序号", "姓名", "所在党组织", "身份证号"]
+    assert [c.value for c in sheet[1]][:4] == ["序号", "姓名", "性别", "公民身份号码"]
 
 
 @pytest.mark.parametrize("url_name", ["members:member_list", "members:member_export"])

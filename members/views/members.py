@@ -108,7 +108,7 @@ def roster_import_view(request):
         _pending(request).discard()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        check = roster_check(upload, actor=request.user)
+        check = roster_check(upload, actor=request.user, name=upload.name)
         if check.is_valid:
             _pending(request).keep(upload)
         context = {"form": form, "check": check, "counts": check.counts()}
@@ -120,13 +120,13 @@ def roster_import_view(request):
 @require_POST
 @manager_required
 def roster_import_confirm(request):
-    path, _details = _pending(request).get()
+    path, details = _pending(request).get()
     if path is None:
         messages.error(request, _("The uploaded file has expired. Please upload it again."))
         return redirect("members:roster_import")
     try:
         with path.open("rb") as handle:
-            counts = roster_import(handle, actor=request.user)
+            counts = roster_import(handle, actor=request.user, name=details.get("filename", ""))
     except RosterInvalid as exc:
         # Something changed since the preview (another import, a new branch):
         # show the problems again rather than writing half a file.

@@ -51,7 +51,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from members.models import Membership, Post, StaleFigures
-from members.selectors.memberships import ACTIVE_STATUSES, memberships_on
+from members.selectors.memberships import ACTIVE_STATUSES, in_good_standing, memberships_on
 from members.services.figures import mark_figures_stale
 from training.models import (
     AssignmentTarget,
@@ -127,6 +127,7 @@ def held_attendance(year: int, members=None):
         .filter(
             Q(member__memberships__end_on__gte=F("lesson_day"))
             | Q(member__memberships__end_on__isnull=True, member__status__in=ACTIVE_STATUSES),
+            in_good_standing("member__"),
             member__memberships__start_on__lte=F("lesson_day"),
         )
         .annotate(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from members.models import Member
+from members.selectors.memberships import in_good_standing
 from members.services.figures import mark_figures_stale
 from training.models import (
     Assignment,
@@ -47,7 +48,7 @@ def resource_create(*, data: dict, actor) -> StudyResource:
 
 @transaction.atomic
 def assignment_create(*, data: dict, branch, branch_ids, member_ids, actor) -> Assignment:
-    """Assign self-study to every active member of *branch_ids* and to *member_ids*.
+    """Assign self-study to every active member in good standing of *branch_ids* and to *member_ids*.
 
     The members are fixed when the assignment is made: someone joining the
     branch later is not suddenly overdue.
@@ -58,7 +59,10 @@ def assignment_create(*, data: dict, branch, branch_ids, member_ids, actor) -> A
     assignment.full_clean()
     assignment.save()
     targets = (
-        Member.objects.active().filter(Q(branch_id__in=branch_ids) | Q(pk__in=member_ids)).values_list("pk", flat=True)
+        Member.objects.active()
+        .filter(in_good_standing())
+        .filter(Q(branch_id__in=branch_ids) | Q(pk__in=member_ids))
+        .values_list("pk", flat=True)
     )
     AssignmentTarget.objects.bulk_create(
         [AssignmentTarget(assignment=assignment, member_id=pk) for pk in targets], batch_size=500

@@ -6,10 +6,10 @@ from members.services.roster import RosterInvalid, roster_import
 
 
 class Command(BaseCommand):
-    help = "Import a Party-member roster (.xlsx): all rows, or nothing when any row is invalid."
+    help = "Import a Party-member roster (.xlsx, .xls or CSV; every sheet): all rows, or none if any is invalid."
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="path to the .xlsx workbook")
+        parser.add_argument("file", help="path to the .xlsx, .xls or .csv file")
 
     def handle(self, *args, **options):
         try:
@@ -20,6 +20,8 @@ class Command(BaseCommand):
         except RosterInvalid as exc:
             for error in exc.check.errors:
                 where = _("row %(line)d") % {"line": error.line} if error.line else _("file")
+                if error.sheet:
+                    where = f"「{error.sheet}」 {where}"
                 column = f"「{error.column}」" if error.column else ""
                 self.stderr.write(f"{where} {column}: {error.message}")
             raise CommandError(
