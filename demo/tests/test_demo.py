@@ -98,3 +98,13 @@ def test_command_prints_the_demo_logins():
     call_command("seed_demo", stdout=out)
     text = out.getvalue()
     assert "demo_member" in text and DEMO_PASSWORD in text and "http://127.0.0.1:8000/" in text
+
+
+def test_command_prints_the_port_run_dev_serves_on(monkeypatch):
+    monkeypatch.setenv("PORT", "8123")
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "http://127.0.0.1:8123/" in out.getvalue() and ":8000" not in out.getvalue()
+    out = StringIO()
+    call_command("seed_demo", port=9001, stdout=out)
+    assert "http://127.0.0.1:9001/" in out.getvalue()

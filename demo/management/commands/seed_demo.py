@@ -1,5 +1,7 @@
 """Fill the database with the demo bureau and print how to log in."""
 
+import os
+
 from django.core.management.base import BaseCommand
 
 from demo.assessments import seed_assessments
@@ -45,8 +47,16 @@ class Command(BaseCommand):
                 "用于性能测试；province：city 的十倍，仅按需构建）。"
             ),
         )
+        parser.add_argument(
+            "--port",
+            type=int,
+            # scripts/run-dev.sh serves on $PORT (8000 when unset): print the
+            # address that will actually answer.
+            default=int(os.environ.get("PORT") or 8000),
+            help="打印的访问地址所用端口（默认读取环境变量 PORT，与 scripts/run-dev.sh 一致；未设置时为 8000）。",
+        )
 
-    def handle(self, *args, scale, verbosity, **options):
+    def handle(self, *args, scale, verbosity, port, **options):
         """Seed the chosen scale and print a summary in Chinese."""
         progress = verbosity > 1 or (verbosity == 1 and scale in LARGE_SCALES)
         summary = SCALES[scale](stdout=self.stdout if progress else None)
@@ -67,7 +77,7 @@ class Command(BaseCommand):
             )
         else:
             write("数据已存在，本次未新建任何记录。")
-        write("访问地址：http://127.0.0.1:8000/")
+        write(f"访问地址：http://127.0.0.1:{port}/")
         write("")
         rows = [("用户名", "密码", "角色", "对应党员")] + [
             (login["username"], login["password"], login["role"], login["member"] or "—") for login in summary["logins"]
