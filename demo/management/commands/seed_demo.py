@@ -5,6 +5,7 @@ import os
 from django.core.management.base import BaseCommand
 
 from demo.assessments import seed_assessments
+from demo.history import seed_history
 from demo.members import seed_organisation
 from demo.scale.build import seed_scale
 from demo.training import seed_lessons
@@ -14,6 +15,7 @@ def seed_county(*, stdout=None) -> dict:
     """Build the demo bureau, then its lessons."""
     summary = seed_organisation(stdout=stdout)
     summary["lessons"] = seed_lessons()["lessons"]
+    seed_history()
     seed_assessments()
     return summary
 
