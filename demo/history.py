@@ -52,7 +52,7 @@ LEADER = "demo_leader"
 # then shows all three states.
 UNCONFIRMED_BRANCH = "glyh"
 # A branch that skips some Party-cell meetings, so 三会一课 compliance varies.
-PATCHY_BRANCH = "zjz"
+PATCHY_BRANCH = "zljd"
 
 # (kind, title, hour, length in hours) held every month by every branch.
 MONTHLY = (

@@ -80,3 +80,16 @@ def test_seeded_history_fills_every_figure_and_reconciles(client):
         call_command("seed_demo", verbosity=0)
         assert _counts() == before
         assert reconcile_figures(2025, today=today) == []
+
+
+def test_one_branch_skips_party_cell_meetings_so_compliance_varies():
+    from demo.history import PATCHY_BRANCH, seed_history
+    from demo.members import seed_organisation
+
+    with time_machine.travel(TODAY, tick=False):
+        seed_organisation()
+        seed_history(today=datetime.date(2026, 11, 20))
+    cells = Lesson.objects.filter(kind="group_meeting", start__year=2025)
+    patchy = cells.filter(organiser__code=PATCHY_BRANCH).count()
+    steady = cells.filter(organiser__code="jg1").count()
+    assert steady == 12 and 0 < patchy < 12

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 
 from demo.assessments import seed_assessments
 from demo.history import seed_history
+from demo.logins import extra_logins
 from demo.members import seed_organisation
 from demo.scale.build import seed_scale
 from demo.training import seed_lessons
@@ -17,6 +18,7 @@ def seed_county(*, stdout=None) -> dict:
     summary["lessons"] = seed_lessons()["lessons"]
     seed_history()
     seed_assessments()
+    summary["logins"] = summary["logins"] + extra_logins()
     return summary
 
 
