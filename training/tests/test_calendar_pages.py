@@ -39,3 +39,12 @@ def test_feed_page_explains_phones_used_in_china_and_not_google(client, member):
     for brand in ("华为", "小米", "OPPO", "vivo"):
         assert brand in howto, brand
     assert "lessons.ics" in howto and "Google" not in html
+
+
+def test_empty_current_month_shows_today_and_says_there_are_no_lessons(client, member):
+    with time_machine.travel(datetime.datetime(2030, 3, 15, 2, tzinfo=datetime.UTC)):
+        client.force_login(member)
+        response = client.get(reverse("calendar:calendar_view"))
+    html = response.content.decode()
+    assert [day.date.day for day in response.context["page"].list_days] == [15]
+    assert "calendar-day-today" in html and "本月暂无学习活动" in html
