@@ -1,9 +1,12 @@
 """Pages that draw on every app, wired here so that no app reaches to its right."""
 
+from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from config.status import system_status
@@ -50,3 +53,15 @@ def status_page(request):
 def csrf_failure(request, reason=""):
     """The CSRF-failure page in the site's layout; the reason stays in the log, not on the page."""
     return render(request, "403_csrf.html", status=403)
+
+
+class LoginView(auth_views.LoginView):
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["organisation_name"] = settings.ORGANISATION_NAME
+        # A scan before logging in is parked in the session; say that logging
+        # in finishes it, or the member scans again and the code has expired.
+        context["pending_check_in"] = context.get("next") == reverse("training:check_in_resume")
+        return context

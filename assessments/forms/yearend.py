@@ -43,3 +43,48 @@ class SelfSummaryForm(forms.Form):
 
 class ReopenForm(forms.Form):
     reason = forms.CharField(label=_("Reason for reopening"), max_length=300)
+
+
+class ApplyToAllForm(forms.Form):
+    """One outcome and rating to put in every row of the evaluation page before saving."""
+
+    evaluation = forms.ChoiceField(label=_("Democratic evaluation"), required=False)
+    rating = forms.IntegerField(
+        label=_("Branch rating (0–100)"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        error_messages={
+            "invalid": _("A rating is a number from 0 to 100."),
+            "min_value": _("A rating is a number from 0 to 100."),
+            "max_value": _("A rating is a number from 0 to 100."),
+        },
+    )
+    only_empty = forms.BooleanField(label=_("Only members without an outcome yet"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from assessments.models import YearEndAssessment
+
+        super().__init__(*args, prefix="all", **kwargs)
+        self.fields["evaluation"].choices = [("", "---------"), *YearEndAssessment.Evaluation.choices]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("evaluation") and cleaned.get("rating") is None:
+            raise forms.ValidationError(_("Choose an outcome or a rating to apply to every member."))
+        return cleaned
+
+    def apply(self, rows) -> int:
+        """Set the chosen values on the (unsaved) rows; return how many rows changed."""
+        evaluation, rating = self.cleaned_data["evaluation"], self.cleaned_data["rating"]
+        changed = 0
+        for row in rows:
+            if self.cleaned_data["only_empty"] and row.evaluation:
+                continue
+            before = (row.evaluation, row.branch_rating)
+            if evaluation:
+                row.evaluation = evaluation
+            if rating is not None:
+                row.branch_rating = rating
+            changed += (row.evaluation, row.branch_rating) != before
+        return changed

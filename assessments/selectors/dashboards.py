@@ -504,7 +504,7 @@ def chart_data(data: Dashboard) -> dict:
         "lt100": _("75–100%"),
         "met": _("requirement met"),
     }
-    return {
+    charts = {
         "months": [_("Month %(number)d") % {"number": m.month} for m in data.months],
         "lessons": [m.lessons for m in data.months],
         "attendance": [
@@ -529,3 +529,11 @@ def chart_data(data: Dashboard) -> dict:
             "compliance": _("三会一课 compliance (%)"),
         },
     }
+    # A chart with nothing to count says so instead of drawing empty axes.
+    charts["empty"] = {
+        "trend": not any(charts["lessons"]),
+        "hours": not any(charts["hours_values"]),
+        "evaluation": not any(charts["evaluation_values"]),
+        "branches": not any(charts["plan_completion"]) and not any(charts["compliance"]),
+    }
+    return charts

@@ -82,7 +82,7 @@ def test_every_change_is_kept_with_old_and_new_values(computed, branch_a, secret
     assert all(e.actor == secretary for e in entries)
     client.force_login(leader)
     html = client.get(reverse("assessments:history", args=[branch_a.pk, YEAR])).content.decode()
-    assert "qualified → basic" in html
+    assert "合格 → 基本合格" in html and "qualified" not in html
 
 
 def test_secretary_cannot_change_after_confirmation_through_the_page(computed, branch_a, secretary, leader, client):

@@ -8,10 +8,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from assessments.exports.dashboard import dashboard_xlsx
-from assessments.forms.yearend import ReopenForm, SchemeForm, SelfSummaryForm
+from assessments.forms.yearend import ApplyToAllForm, ReopenForm, SchemeForm, SelfSummaryForm
 from assessments.models import BranchAssessment, YearEndAssessment
 from assessments.permissions import get_assessed_branch, get_assessed_member
 from assessments.selectors import dashboards as dashboards
+from assessments.selectors.history import history_rows
 from assessments.services.indicators import indicators_recompute, scheme_for
 from assessments.services.yearend import (
     branch_assessment_for,
@@ -213,11 +214,34 @@ def self_summary_view(request, member_id, year):
     return redirect("assessments:member_result", member_id=member.pk, year=year)
 
 
+def _posted_verdicts(request, rows) -> None:
+    # Show what the secretary typed, not what is stored: nothing is lost when
+    # the page comes back with an error or after "apply to all".
+    for row in rows:
+        row.evaluation = request.POST.get(f"evaluation_{row.member_id}", row.evaluation)
+        row.branch_rating = request.POST.get(f"rating_{row.member_id}", row.branch_rating)
+
+
 def verdicts_view(request, branch_id, year):
     branch = get_assessed_branch(request, branch_id, write=request.method == "POST")
     state = branch_assessment_for(branch.pk, year)
     errors = []
-    if request.method == "POST":
+    apply_form = ApplyToAllForm()
+    rows = None
+    if request.method == "POST" and request.POST.get("action") == "apply_all":
+        apply_form = ApplyToAllForm(request.POST)
+        rows = dashboards.member_rows(branch.pk, year)
+        _posted_verdicts(request, rows)
+        if apply_form.is_valid():
+            count = apply_form.apply(rows)
+            messages.info(
+                request,
+                _("Filled in for %(count)d members. Nothing is saved until you press Save.") % {"count": count},
+            )
+            apply_form = ApplyToAllForm(initial=apply_form.cleaned_data)
+        else:
+            errors = [error for field_errors in apply_form.errors.values() for error in field_errors]
+    elif request.method == "POST":
         verdicts = {}
         for row in YearEndAssessment.objects.filter(branch=branch, year=year).values_list("member_id", flat=True):
             evaluation = request.POST.get(f"evaluation_{row}", "")
@@ -242,11 +266,10 @@ def verdicts_view(request, branch_id, year):
                     else:
                         messages.success(request, _("The branch's results were submitted to leadership."))
                 return redirect("assessments:verdicts", branch_id=branch.pk, year=year)
-    rows = dashboards.member_rows(branch.pk, year)
-    if errors:
-        for row in rows:
-            row.evaluation = request.POST.get(f"evaluation_{row.member_id}", row.evaluation)
-            row.branch_rating = request.POST.get(f"rating_{row.member_id}", row.branch_rating)
+    if rows is None:
+        rows = dashboards.member_rows(branch.pk, year)
+        if errors:
+            _posted_verdicts(request, rows)
     return render(
         request,
         "assessments/verdicts.html",
@@ -256,6 +279,8 @@ def verdicts_view(request, branch_id, year):
             "rows": rows,
             "state": state,
             "errors": errors,
+            "apply_form": apply_form,
+            "unsaved": request.method == "POST" and not errors,
             "violations": rule_violations(branch.pk, year),
             "evaluations": YearEndAssessment.Evaluation.choices,
             "can_write": branch.pk in roles_for(request.user).committee_branch_ids and state.status == "draft",
@@ -311,10 +336,8 @@ def history_view(request, branch_id, year):
             target_type="assessments.branchassessment", target_id=str(state.pk)
         )
     names = dict(YearEndAssessment.objects.filter(branch=branch, year=year).values_list("pk", "member__full_name"))
-    entries = list(entries.order_by("-at", "-pk")[:500])
-    for entry in entries:
-        entry.member_name = names.get(int(entry.target_id)) if entry.target_type.endswith("yearendassessment") else ""
-    return render(request, "assessments/history.html", {"branch": branch, "year": year, "entries": entries})
+    rows = history_rows(entries.order_by("-at", "-pk")[:500], names)
+    return render(request, "assessments/history.html", {"branch": branch, "year": year, "rows": rows})
 
 
 @top_level_required

@@ -118,6 +118,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Shown on the login page and in its title, so that people know whose system
+# they are signing in to.
+ORGANISATION_NAME = env("ORGANISATION_NAME", default="云溪县交通运输局党组")
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

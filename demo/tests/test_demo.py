@@ -98,3 +98,30 @@ def test_command_prints_the_demo_logins():
     call_command("seed_demo", stdout=out)
     text = out.getvalue()
     assert "demo_member" in text and DEMO_PASSWORD in text and "http://127.0.0.1:8000/" in text
+
+
+def test_command_prints_the_port_run_dev_serves_on(monkeypatch):
+    monkeypatch.setenv("PORT", "8123")
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "http://127.0.0.1:8123/" in out.getvalue() and ":8000" not in out.getvalue()
+    out = StringIO()
+    call_command("seed_demo", port=9001, stdout=out)
+    assert "http://127.0.0.1:9001/" in out.getvalue()
+
+
+def test_command_prints_a_second_branch_member_and_a_committee_member_who_is_not_secretary():
+    from demo.logins import extra_logins
+
+    call_command("seed_demo", verbosity=0)
+    User = get_user_model()
+    member, committee = extra_logins()
+    second = Branch.objects.get(name="机关第二支部")
+    plain = roles_for(User.objects.get(username=member["username"]))
+    assert plain.member.branch == second and not plain.is_committee and not plain.is_leadership
+    organiser = User.objects.get(username=committee["username"])
+    assert roles_for(organiser).is_committee
+    assert not Post.objects.current().filter(member__user=organiser, kind=Post.Kind.SECRETARY).exists()
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert member["username"] in out.getvalue() and committee["username"] in out.getvalue()

@@ -66,8 +66,8 @@ class CalendarPage:
 
     @property
     def busy_days(self) -> list[CalendarDay]:
-        """Days of the period that have lessons: the phone layout of the month."""
-        return [day for day in self.days if day.in_period and day.lessons]
+        """Days of the period that have lessons, and today: the phone layout of the month."""
+        return [day for day in self.days if day.in_period and (day.lessons or day.is_today)]
 
     @property
     def list_days(self) -> list[CalendarDay]:

@@ -176,6 +176,11 @@ class MemberProgress:
         return f"progress-chart-{self.member.pk}-{self.year}"
 
     @property
+    def chart_is_empty(self) -> bool:
+        """True when no month has any hours: the page says so instead of drawing empty axes."""
+        return not any(m.centralised or m.self_study or m.online for m in self.months)
+
+    @property
     def chart(self) -> dict:
         """Month-by-month hours for the chart script, read through json_script."""
         return {

@@ -93,6 +93,8 @@ def test_scan_while_logged_out_checks_in_after_login(client, member, lesson_a):
     with time_machine.travel(lesson_a.start, tick=True):
         response = client.get(check_in_url(lesson_a, checkin_token(lesson_a)))
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+        login_page = client.get(response["Location"]).content.decode()
+        assert 'id="check-in-pending"' in login_page and "登录后将自动完成签到" in login_page
         response = client.post(response["Location"], {"username": "member", "password": PASSWORD})
         assert response["Location"] == reverse("training:check_in_resume")
         response = client.get(response["Location"])

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from branches.models import Branch
 from members.models import Member
 from members.permissions import manager_required, own_member, roles_for
+from training.forms.review import ReviewQueueFilter
 from training.forms.study import AssignmentForm, NoteForm, ResourceForm, ReviewForm
 from training.markdown import render_markdown
 from training.models import Assignment, StudyNote, StudyResource
@@ -153,8 +154,18 @@ def review_queue(request):
     roles = roles_for(request.user)
     if not roles.committee_branch_ids:
         raise PermissionDenied
-    page = Paginator(selectors.review_queue(roles), 20).get_page(request.GET.get("page"))
-    return render(request, "training/review_queue.html", {"page": page})
+    branch_ids = roles.committee_branch_ids
+    filters = ReviewQueueFilter(request.GET or None, selectors.review_queue(roles), branch_ids=branch_ids)
+    if filters.is_bound and not filters.is_valid():
+        # A stale link or an id from another branch: drop what does not fit
+        # the reviewer's branches and say so, rather than show nothing.
+        data = request.GET.copy()
+        for name in filters.errors:
+            data.pop(name, None)
+        messages.warning(request, _("A filter did not match your branch's notes and was ignored."))
+        filters = ReviewQueueFilter(data, selectors.review_queue(roles), branch_ids=branch_ids)
+    page = Paginator(filters.qs, 20).get_page(request.GET.get("page"))
+    return render(request, "training/review_queue.html", {"page": page, "filters": filters})
 
 
 # --- resources -------------------------------------------------------------

@@ -1,8 +1,12 @@
 """Fill the database with the demo bureau and print how to log in."""
 
+import os
+
 from django.core.management.base import BaseCommand
 
 from demo.assessments import seed_assessments
+from demo.history import seed_history
+from demo.logins import extra_logins
 from demo.members import seed_organisation
 from demo.scale.build import seed_scale
 from demo.training import seed_lessons
@@ -14,7 +18,9 @@ def seed_county(*, stdout=None) -> dict:
     summary = seed_organisation(stdout=stdout)
     _add_general_branch(summary)
     summary["lessons"] = seed_lessons()["lessons"]
+    seed_history()
     seed_assessments()
+    summary["logins"] = summary["logins"] + extra_logins()
     return summary
 
 
@@ -58,8 +64,16 @@ class Command(BaseCommand):
                 "用于性能测试；province：city 的十倍，仅按需构建）。"
             ),
         )
+        parser.add_argument(
+            "--port",
+            type=int,
+            # scripts/run-dev.sh serves on $PORT (8000 when unset): print the
+            # address that will actually answer.
+            default=int(os.environ.get("PORT") or 8000),
+            help="打印的访问地址所用端口（默认读取环境变量 PORT，与 scripts/run-dev.sh 一致；未设置时为 8000）。",
+        )
 
-    def handle(self, *args, scale, verbosity, **options):
+    def handle(self, *args, scale, verbosity, port, **options):
         """Seed the chosen scale and print a summary in Chinese."""
         progress = verbosity > 1 or (verbosity == 1 and scale in LARGE_SCALES)
         summary = SCALES[scale](stdout=self.stdout if progress else None)
@@ -80,7 +94,7 @@ class Command(BaseCommand):
             )
         else:
             write("数据已存在，本次未新建任何记录。")
-        write("访问地址：http://127.0.0.1:8000/")
+        write(f"访问地址：http://127.0.0.1:{port}/")
         write("")
         rows = [("用户名", "密码", "角色", "对应党员")] + [
             (login["username"], login["password"], login["role"], login["member"] or "—") for login in summary["logins"]
