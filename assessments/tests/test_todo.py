@@ -67,7 +67,11 @@ def _work_for(branch, *, other_branch):
     Attendance.objects.create(lesson=ended, member=MemberFactory(branch=branch))
 
     make_up = Assignment.objects.create(
-        title="补学", kind=Assignment.Kind.MAKE_UP, lesson=ended, branch=branch, due_on=TODAY - datetime.timedelta(days=1)
+        title="补学",
+        kind=Assignment.Kind.MAKE_UP,
+        lesson=ended,
+        branch=branch,
+        due_on=TODAY - datetime.timedelta(days=1),
     )
     AssignmentTarget.objects.create(assignment=make_up, member=member)
 
