@@ -9,12 +9,15 @@ from functools import cached_property, wraps
 
 from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, F, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from branches.models import Branch
-from members.models import Member, Post
+from members.models import Member, Notification
+from members.querysets import COMMITTEE_POST_KINDS
 
 LEADERSHIP_GROUP = "leadership"
 IDENTITY_PERMISSION = "members.view_full_identity"
@@ -41,6 +44,7 @@ class PartyRoles:
     member: Member | None = None
     committee_branch_ids: frozenset[int] = field(default_factory=frozenset)
     user: object = None
+    inbox_unread: int | None = None  # unread in-app notifications, read with the roles (None: not loaded)
 
     @cached_property
     def can_view_identity(self) -> bool:
@@ -76,23 +80,59 @@ def roles_for(user) -> PartyRoles:
     cached = getattr(user, "_party_roles", None)
     if cached is not None:
         return cached
-    member = Member.objects.select_related("branch").filter(user=user).first()
-    committee_ids = frozenset()
-    if member is not None:
-        committee_ids = frozenset(
-            Post.objects.current().committee().filter(member=member).order_by().values_list("branch_id", flat=True)
-        )
+    member, committee_ids, in_group, unread = _member_row(user)
+    if member is None:
+        in_group = user.groups.filter(name=LEADERSHIP_GROUP).exists()
     is_admin = user.is_superuser
     roles = PartyRoles(
         is_authenticated=True,
-        is_leadership=is_admin or user.groups.filter(name=LEADERSHIP_GROUP).exists(),
+        is_leadership=is_admin or in_group,
         is_admin=is_admin,
         user=user,
         member=member,
         committee_branch_ids=committee_ids,
+        inbox_unread=unread,
     )
     user._party_roles = roles
     return roles
+
+
+def _member_row(user) -> tuple[Member | None, frozenset[int], bool, int | None]:
+    """The user's member record, committee branches, leadership group and unread count; one query.
+
+    Every page needs these, so they come in one statement: one row per
+    current committee post (a LEFT JOIN; one row with none), each carrying
+    the group check and the unread count as subqueries.
+    """
+    today = timezone.localdate()
+    current_committee = FilteredRelation(
+        "posts",
+        condition=Q(posts__kind__in=COMMITTEE_POST_KINDS, posts__start_on__lte=today)
+        & (Q(posts__end_on__isnull=True) | Q(posts__end_on__gte=today)),
+    )
+    unread = (
+        Notification.objects.filter(recipient=OuterRef("pk"), channel="in_app", read_at__isnull=True)
+        .order_by()
+        .values("recipient_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    in_group = Group.objects.filter(user=user.pk, name=LEADERSHIP_GROUP)
+    rows = list(
+        Member.objects.filter(user=user)
+        .select_related("branch")
+        .annotate(
+            committee_post=current_committee,
+            committee_branch=F("committee_post__branch_id"),
+            in_leadership_group=Exists(in_group),
+            unread_count=Coalesce(Subquery(unread[:1]), Value(0), output_field=IntegerField()),
+        )
+    )
+    if not rows:
+        return None, frozenset(), False, None
+    member = rows[0]
+    committee_ids = frozenset(row.committee_branch for row in rows if row.committee_branch is not None)
+    return member, committee_ids, member.in_leadership_group, member.unread_count
 
 
 def own_member(request, *, hidden: bool = False) -> Member:

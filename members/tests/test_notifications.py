@@ -509,7 +509,7 @@ def test_badge_shows_the_unread_count(client, member, zhang):
         notify(zhang, message(n), channels=("in_app",))
     client.force_login(member)
     response = client.get(reverse("home"))
-    assert response.context["inbox_unread"]() == 3
+    assert response.context["inbox_unread"] == 3
     html = response.content.decode()
     assert BADGE.search(html).group(1) == "3"
     assert reverse("inbox:inbox") in html
@@ -526,11 +526,21 @@ def test_no_inbox_link_without_a_member_record(client, personas, persona):
     assert 'id="nav-inbox"' not in response.content.decode()
 
 
-def test_unread_count_costs_nothing_until_rendered_and_once_after(member, zhang, django_assert_num_queries):
+def test_unread_count_comes_with_the_roles_in_their_one_query(member, zhang, django_assert_num_queries):
     notify(zhang, message(), channels=("in_app",))
     request = RequestFactory().get("/")
     request.user = member
-    roles_for(member)  # the roles are loaded anyway, for the navigation
+    with django_assert_num_queries(1):
+        context = party_roles(request)
+    assert context["inbox_unread"] == 1
+
+
+def test_unread_count_not_loaded_with_the_roles_costs_one_query_when_rendered(member, zhang, django_assert_num_queries):
+    notify(zhang, message(), channels=("in_app",))
+    request = RequestFactory().get("/")
+    request.user = member
+    roles = roles_for(member)
+    roles.inbox_unread = None  # roles built elsewhere, without the count
     with django_assert_num_queries(0):
         context = party_roles(request)
     with django_assert_num_queries(1):
