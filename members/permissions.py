@@ -80,10 +80,10 @@ def roles_for(user) -> PartyRoles:
     cached = getattr(user, "_party_roles", None)
     if cached is not None:
         return cached
-    member, committee_ids, in_group, unread = _member_row(user)
-    if member is None:
-        in_group = user.groups.filter(name=LEADERSHIP_GROUP).exists()
     is_admin = user.is_superuser
+    member, committee_ids, in_group, unread = _member_row(user)
+    if member is None and not is_admin:
+        in_group = user.groups.filter(name=LEADERSHIP_GROUP).exists()
     roles = PartyRoles(
         is_authenticated=True,
         is_leadership=is_admin or in_group,

@@ -373,12 +373,12 @@ def test_inbox_query_count_is_fixed(client, member, zhang, django_assert_num_que
         notify(zhang, message(n), channels=("in_app",))
     client.force_login(member)
     client.get(reverse("inbox:inbox"))  # warm the session
-    # session, user, member, posts, leadership group, page count, page, unread count
-    with django_assert_num_queries(8):
+    # session, user, roles (member, posts, leadership group, unread count), page count, page
+    with django_assert_num_queries(5):
         client.get(reverse("inbox:inbox"))
     for n in range(3, 40):
         notify(zhang, message(n), channels=("in_app",))
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(5):
         response = client.get(reverse("inbox:inbox"))
     assert len(response.context["page"]) == 20
 

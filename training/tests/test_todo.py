@@ -10,7 +10,8 @@ from django.urls import reverse
 from members.models import StaleFigures
 from members.tests.factories import MemberFactory
 from training.models import Assignment, AssignmentTarget, OnlineStudyRecord, StudyNote
-from training.selectors.todo import hours_due_by, member_home, pace_fraction
+from training.selectors.progress import member_progress
+from training.selectors.todo import hours_due_by, member_home, member_todo_counts, pace_fraction
 from training.services.figures import figures_recompute_year
 from training.tests.factories import at
 
@@ -126,3 +127,39 @@ def test_member_home_is_one_query_whatever_the_number_of_records(branch_a, djang
     with django_assert_num_queries(1):
         home = member_home(member, year=YEAR, today=TODAY)
     assert home.progress.assignments.open == 10
+
+
+def test_member_home_statement_agrees_with_the_orm_definitions(branch_a):
+    member = MemberFactory(branch=branch_a)
+    for days, kind, status in [
+        (-4, "self_study", "open"),
+        (0, "self_study", "open"),
+        (6, "self_study", "open"),
+        (7, "self_study", "open"),
+        (-1, "self_study", "done"),
+        (-2, "make_up", "open"),
+        (0, "make_up", "open"),
+        (9, "make_up", "done"),
+    ]:
+        _target(member, kind=kind, due_in_days=days, status=status)
+    _note(member, "returned")
+    _note(member, "returned")
+    _note(member, "passed")
+    figures_recompute_year(YEAR, today=TODAY)
+
+    home = member_home(member, year=YEAR, today=TODAY)
+
+    live = member_progress(member, YEAR, today=TODAY)
+    assert home.progress.assignments == live.assignments
+    assert (home.progress.total, home.progress.requirement) == (live.total, live.requirement)
+    counts = member_todo_counts(member, today=TODAY)
+    assert {item.key: item.count for item in home.todo if item.key != "below_pace"} == {
+        key: value for key, value in counts.items() if value
+    }
+    assert counts == {
+        "assignments_overdue": 1,
+        "assignments_week": 2,
+        "make_up_overdue": 1,
+        "make_up_due": 1,
+        "notes_returned": 2,
+    }
