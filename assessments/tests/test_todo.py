@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from assessments.models import BranchAssessment, CheckupReport, RectificationItem, SupervisionVisit
 from assessments.selectors.todo import leadership_todo, secretary_todo
@@ -91,7 +91,8 @@ def test_secretary_todo_counts_each_kind_of_waiting_work_most_urgent_first(secre
     work = _work_for(branch_a, other_branch=branch_b)
     figures_recompute_year(YEAR, today=TODAY)
 
-    items = secretary_todo(secretary, year=YEAR, today=TODAY, now=timezone.now())
+    with translation.override("en"):
+        items = secretary_todo(secretary, year=YEAR, today=TODAY, now=timezone.now())
 
     by_key = _by_key(items)
     assert [item.key for item in items] == [
