@@ -531,21 +531,11 @@ def test_unread_count_comes_with_the_roles_in_their_one_query(member, zhang, dja
     request = RequestFactory().get("/")
     request.user = member
     with django_assert_num_queries(1):
-        context = party_roles(request)
-    assert context["inbox_unread"] == 1
-
-
-def test_unread_count_not_loaded_with_the_roles_costs_one_query_when_rendered(member, zhang, django_assert_num_queries):
-    notify(zhang, message(), channels=("in_app",))
-    request = RequestFactory().get("/")
-    request.user = member
-    roles = roles_for(member)
-    roles.inbox_unread = None  # roles built elsewhere, without the count
-    with django_assert_num_queries(0):
-        context = party_roles(request)
+        assert party_roles(request)["inbox_unread"] == 1
+    roles_for(member).inbox_unread = None  # roles built elsewhere, without the count: counted once, when rendered
     with django_assert_num_queries(1):
-        assert context["inbox_unread"]() == 1
-        assert context["inbox_unread"]() == 1
+        context = party_roles(request)
+        assert context["inbox_unread"]() == context["inbox_unread"]() == 1
 
 
 def test_inbox_pages_have_no_inline_scripts_or_styles(client, member, zhang):
