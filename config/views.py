@@ -9,28 +9,30 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from assessments.selectors.todo import leadership_todo, secretary_todo
 from config.status import system_status
 from members.permissions import roles_for
 from members.selectors.members import branch_list_with_counts
-from training.selectors.figures import figures_freshness
-from training.selectors.lessons import pending_invitations_for, upcoming_lessons_for_member
-from training.selectors.progress import member_progress
+from training.selectors.lessons import upcoming_lessons_for_member
+from training.selectors.todo import member_home
 
 
 def home(request):
+    """Each role's to-do list, most urgent first; a member's lessons and hours against today's pace."""
     roles = roles_for(request.user)
-    context = {"year": timezone.localdate().year}
+    now = timezone.now()
+    today = timezone.localdate(now)
+    context = {"year": today.year, "today": today}
     if roles.member is not None:
-        context["upcoming"] = upcoming_lessons_for_member(roles.member, now=timezone.now())
-        context["progress"] = member_progress(roles.member, context["year"])
-        context["freshness"] = figures_freshness(context["year"])
-    if roles.is_leadership:
-        context["all_branches"] = list(
-            branch_list_with_counts(request.user).filter(kind__in=["branch", "general_branch"])
-        )
+        context["upcoming"] = upcoming_lessons_for_member(roles.member, now=now)
+        mine = member_home(roles.member, year=today.year, today=today)
+        context.update(progress=mine.progress, freshness=mine.freshness, pace=mine.pace, member_todo=mine.todo)
     if roles.is_committee:
+        context["secretary_todo"] = secretary_todo(request.user, year=today.year, today=today, now=now)
         context["my_branches"] = list(branch_list_with_counts(request.user).filter(pk__in=roles.committee_branch_ids))
-        context["invitations"] = list(pending_invitations_for(roles))
+    if roles.is_leadership:
+        context["leadership_todo"] = leadership_todo(request.user, year=today.year, today=today, now=now)
+        context["all_branches"] = list(branch_list_with_counts(request.user).branches_only())
     return render(request, "home.html", context)
 
 

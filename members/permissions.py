@@ -18,13 +18,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, F, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from branches.models import Branch
-from members.models import LeadershipScope, Member, Post
+from members.models import LeadershipScope, Member, Notification
 from members.querysets import COMMITTEE_POST_KINDS
 
 LEADERSHIP_GROUP = "leadership"
@@ -56,6 +57,7 @@ class PartyRoles:
     user: object = None
     # The organisations a scoped leadership leads; None is the whole tree (the top-level account).
     led_branch_ids: frozenset[int] | None = None
+    inbox_unread: int | None = None  # unread in-app notifications, read with the roles (None: not loaded)
 
     @cached_property
     def can_view_identity(self) -> bool:
@@ -119,23 +121,22 @@ def roles_for(user) -> PartyRoles:
     cached = getattr(user, "_party_roles", None)
     if cached is not None:
         return cached
-    member = Member.objects.select_related("branch").filter(user=user).first()
-    committee_ids = frozenset()
-    if member is not None:
-        committee_ids = _committee_subtree_ids(member)
     is_admin = user.is_superuser
-    led_ids = None
-    is_leadership = is_admin
-    if not is_admin:
+    row = _member_row(user)
+    is_leadership, led_ids = is_admin or row.in_group, None
+    if not is_leadership and (row.member is None or row.has_scope):
         is_leadership, led_ids = _leadership(user)
     roles = PartyRoles(
         is_authenticated=True,
         is_leadership=is_leadership,
         is_admin=is_admin,
         user=user,
-        member=member,
-        committee_branch_ids=committee_ids,
+        member=row.member,
+        committee_branch_ids=_committee_subtree_ids(row.committee_roots)
+        if row.roots_have_children
+        else row.committee_roots,
         led_branch_ids=led_ids,
+        inbox_unread=row.unread,
     )
     user._party_roles = roles
     return roles
@@ -151,17 +152,16 @@ def _subtree_join() -> str:
     return f"JOIN {_table(Branch)} r ON r.id = roots.root_id JOIN {_table(Branch)} d ON d.path LIKE (r.path || '%%')"
 
 
-def _committee_subtree_ids(member: Member) -> frozenset[int]:
-    """Every organisation at or below the member's current committee posts, in one query."""
-    today = timezone.localdate()
-    kinds = ", ".join(["%s"] * len(COMMITTEE_POST_KINDS))
+def _committee_subtree_ids(roots: frozenset[int]) -> frozenset[int]:
+    """Every organisation at or below the given committee roots, in one query."""
+    marks = ", ".join(["%s"] * len(roots))
+    branches = _table(Branch)
     sql = (
-        f"SELECT DISTINCT d.id FROM (SELECT p.branch_id AS root_id FROM {_table(Post)} p "
-        f"WHERE p.member_id = %s AND p.kind IN ({kinds}) AND p.start_on <= %s "
-        f"AND (p.end_on IS NULL OR p.end_on >= %s)) roots {_subtree_join()}"
+        f"SELECT DISTINCT d.id FROM {branches} r JOIN {branches} d ON d.path LIKE (r.path || '%%') "
+        f"WHERE r.id IN ({marks})"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [member.pk, *COMMITTEE_POST_KINDS, today, today])
+        cursor.execute(sql, list(roots))
         return frozenset(row[0] for row in cursor.fetchall())
 
 
@@ -185,6 +185,65 @@ def _leadership(user) -> tuple[bool, frozenset[int] | None]:
     if None in ids:
         return True, None
     return True, frozenset(ids)
+
+
+@dataclass(frozen=True)
+class _MemberRow:
+    member: Member | None
+    committee_roots: frozenset[int]  # organisations of the current committee posts
+    roots_have_children: bool  # only then is a second query needed to expand the subtrees
+    in_group: bool  # the global leadership group: the whole tree
+    has_scope: bool  # a scoped leadership (LeadershipScope) to expand
+    unread: int | None
+
+
+def _member_row(user) -> _MemberRow:
+    """The user's member record, committee posts, leadership and unread count; one query.
+
+    Every page needs these, so they come in one statement: one row per
+    current committee post (a LEFT JOIN; one row with none), each carrying
+    the leadership checks, whether the post's organisation has anything below
+    it, and the unread count as subqueries. A branch secretary (a leaf) and a
+    plain member pay this one query; subtrees cost one more.
+    """
+    today = timezone.localdate()
+    current_committee = FilteredRelation(
+        "posts",
+        condition=Q(posts__kind__in=COMMITTEE_POST_KINDS, posts__start_on__lte=today)
+        & (Q(posts__end_on__isnull=True) | Q(posts__end_on__gte=today)),
+    )
+    unread = (
+        Notification.objects.filter(recipient=OuterRef("pk"), channel="in_app", read_at__isnull=True)
+        .order_by()
+        .values("recipient_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    below_post = Branch.objects.filter(parent_id=OuterRef("committee_post__branch_id"))
+    rows = list(
+        Member.objects.filter(user=user)
+        .select_related("branch")
+        .annotate(
+            committee_post=current_committee,
+            committee_branch=F("committee_post__branch_id"),
+            committee_has_children=Exists(below_post),
+            in_leadership_group=Exists(Group.objects.filter(user=user.pk, name=LEADERSHIP_GROUP)),
+            has_leadership_scope=Exists(LeadershipScope.objects.filter(user=user.pk)),
+            unread_count=Coalesce(Subquery(unread[:1]), Value(0), output_field=IntegerField()),
+        )
+    )
+    if not rows:
+        return _MemberRow(None, frozenset(), False, False, False, None)
+    member = rows[0]
+    posts = [row for row in rows if row.committee_branch is not None]
+    return _MemberRow(
+        member=member,
+        committee_roots=frozenset(row.committee_branch for row in posts),
+        roots_have_children=any(row.committee_has_children for row in posts),
+        in_group=member.in_leadership_group,
+        has_scope=member.has_leadership_scope,
+        unread=member.unread_count,
+    )
 
 
 def own_member(request, *, hidden: bool = False) -> Member:

@@ -600,7 +600,7 @@ def test_query_budgets(client, secretary, leader, branch_a, today, django_assert
         client.get(visit.get_absolute_url())
 
 
-QUERY_BUDGET = {"list": 12, "detail": 9}  # 6 load the session, the user, their roles and the inbox badge
+QUERY_BUDGET = {"list": 9, "detail": 6}  # 3 load the session, the user, and their roles with the inbox badge
 
 
 def test_refused_update_shows_the_form_again(client, secretary, visit_a, today):

@@ -19,7 +19,7 @@ def split_standing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0005_identity_access'),
+        ('members', '0006_leadership_scope'),
     ]
 
     operations = [

@@ -57,7 +57,7 @@ def test_member_list_query_budget(client, secretary, branch_a, django_assert_num
     MemberFactory.create_batch(50, branch=branch_a)
     client.force_login(secretary)
     client.get(reverse("members:member_list"))  # warm the session
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(8):
         response = client.get(reverse("members:member_list"))
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == 25

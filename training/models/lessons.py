@@ -160,6 +160,9 @@ class Lesson(models.Model):
             models.Index(fields=["start"]),
             models.Index(fields=["venue", "start"]),
             models.Index(fields=["organiser", "start"]),
+            # Upcoming lessons (home page, reminders): the few published ones
+            # not yet over, without walking every past lesson by start.
+            models.Index(fields=["end"], condition=Q(status="published"), name="lesson_published_end"),
         ]
 
     def __str__(self):

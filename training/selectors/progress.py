@@ -230,7 +230,7 @@ def _assignment_counts_by_member(members: Q, today: datetime.date) -> dict[int, 
     return {row["member_id"]: AssignmentCounts(row["due"], row["overdue"], row["done"]) for row in rows}
 
 
-def _from_ledger(figures: MemberYearFigures, member: Member, today, assignments) -> MemberProgress:
+def progress_from_ledger(figures: MemberYearFigures, member: Member, today, assignments) -> MemberProgress:
     months = tuple(
         MonthHours(month, *(Decimal(value) for value in triple))
         for month, triple in zip(MONTHS, figures.month_hours or [["0", "0", "0"]] * 12, strict=True)
@@ -273,7 +273,7 @@ def member_progress(member: Member, year: int, *, today: datetime.date | None = 
     figures = MemberYearFigures.objects.filter(member=member, year=year).first()
     if figures is None:
         return _not_counted(member, year, today, assignments)
-    return _from_ledger(figures, member, today, assignments)
+    return progress_from_ledger(figures, member, today, assignments)
 
 
 def branch_progress(
@@ -295,7 +295,7 @@ def branch_progress(
         .order_by("member__name_pinyin", "member_id")
     )
     assignments = _assignment_counts_by_member(Q(member_id__in=[f.member_id for f in ledger]), today)
-    rows = [_from_ledger(figures, figures.member, today, assignments) for figures in ledger]
+    rows = [progress_from_ledger(figures, figures.member, today, assignments) for figures in ledger]
     if key == "name":
         return rows[::-1] if descending else rows
     value = attrgetter("progress_ratio" if key == "progress" else key)

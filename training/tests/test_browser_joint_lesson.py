@@ -54,7 +54,7 @@ def test_joint_lesson_from_invitation_to_phone_check_in(browser, live_server, br
 
     # Secretary of B accepts the invitation.
     page_b = logged_in_page(browser, base, "secretary_b")
-    page_b.click(f"#home-invitations a[href='/training/lessons/{lesson.pk}/']")
+    page_b.click(f"#secretary-todo a#todo-invitations[href='/training/lessons/{lesson.pk}/']")
     page_b.check("#invitation input[name=accept][value='1']")
     page_b.click("#invitation button[type=submit]")
     page_b.wait_for_selector(".alert-success")

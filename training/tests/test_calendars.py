@@ -213,10 +213,10 @@ def test_calendar_query_count_does_not_grow_with_the_audience(client, personas, 
 @pytest.mark.parametrize(
     ("persona", "params", "budget"),
     [
-        # session, user, member, posts, leadership group, 2 × permissions,
-        # organisations for the picker, lessons
-        ("member", {"scope": "mine"}, 8),
-        ("secretary", {"scope": "branch"}, 8),
+        # session, user, roles (member, posts, leadership group and inbox
+        # count in one query), organisations for the picker, lessons
+        ("member", {"scope": "mine"}, 5),
+        ("secretary", {"scope": "branch"}, 5),
         # no member record, so no posts; a superuser skips the group and
         # permission lookups
         ("admin", {"scope": "bureau"}, 5),

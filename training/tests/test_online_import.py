@@ -503,9 +503,9 @@ def test_records_list_query_count_is_flat(client, secretary, people, django_asse
     add_records(people, count)
     client.force_login(secretary)
     client.get(reverse("home"))  # warm the session
-    # Session, user, member, committee posts, leadership group, the two
-    # identity-permission lookups, then years, count and page.
-    with django_assert_num_queries(9):
+    # Session, user, roles (member, committee posts, leadership group: one
+    # query), then years, count and page.
+    with django_assert_num_queries(6):
         response = client.get(reverse("online:record_list"))
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == count

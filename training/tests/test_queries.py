@@ -48,5 +48,5 @@ def test_lesson_list_budget(client, member, branch_a, lesson_a, django_assert_nu
     LessonFactory.create_batch(5, organiser=branch_a)
     client.force_login(member)
     client.get(reverse("home"))
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(6):
         client.get(reverse("training:lesson_list"))
