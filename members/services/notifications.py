@@ -2,10 +2,11 @@
 
 Every message has a dedup key (kind, target, recipient, period, channel)
 under a unique constraint, so a second sweep, a second beat or a retried
-task finds the row already there. Delivery claims the row with a
-conditional UPDATE (pending → sending), sends, and marks it sent in the
-same transaction that writes the delivery log; a row left in sending by a
-dead worker goes back to pending after NOTIFICATION_SENDING_TIMEOUT.
+task finds the row already there. Delivery works in batches: one
+statement claims the due rows of a batch (pending → sending), each is sent
+with its dedup key, and one transaction writes the batch's delivery logs
+with one insert and marks them sent; a row left in sending by a dead worker
+goes back to pending after NOTIFICATION_SENDING_TIMEOUT.
 """
 
 import datetime

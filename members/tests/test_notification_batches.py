@@ -136,9 +136,7 @@ def test_a_batch_is_logged_with_one_insert_and_a_flat_query_count(branch_a):
         with CaptureQueriesContext(connection) as queries:
             outcomes = deliver_batch(ids)
         assert set(outcomes.values()) == {"sent"}
-        inserts = [
-            q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "members_deliverylog"')
-        ]
+        inserts = [q["sql"] for q in queries.captured_queries if 'INTO "members_deliverylog"' in q["sql"]]
         assert len(inserts) == 1
         counts.append(len(queries.captured_queries))
     assert counts[0] == counts[1]
