@@ -10,6 +10,7 @@ goes back to pending after NOTIFICATION_SENDING_TIMEOUT.
 """
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -122,7 +123,7 @@ def claim(notification_id: int, *, now=None) -> bool:
     return notification_id in claim_batch([notification_id], now=now)
 
 
-def claim_batch(ids, *, now=None) -> list[int]:
+def claim_batch(ids: Iterable[int], *, now=None) -> list[int]:
     """Move the due, pending notifications among *ids* to sending in one statement; return the ids claimed.
 
     Concurrency: the inner SELECT locks the rows it picks and skips rows
@@ -212,7 +213,7 @@ def _settle(groups: dict, **base) -> None:
         Notification.objects.filter(pk__in=ids).update(**values)
 
 
-def deliver_batch(ids, *, now=None) -> dict[int, str]:
+def deliver_batch(ids: Iterable[int], *, now=None) -> dict[int, str]:
     """Claim the due notifications among *ids*, send them and log them; return {id: outcome}.
 
     Outcomes: "sent", "deferred" (quiet hours, checked again now), "retry"
@@ -305,7 +306,7 @@ def deliver(notification_id: int, *, now=None) -> str:
     return deliver_batch([notification_id], now=now)[notification_id]
 
 
-def batches(ids, size: int | None = None) -> list[list[int]]:
+def batches(ids: Iterable[int], size: int | None = None) -> list[list[int]]:
     """Split *ids* into lists of at most NOTIFICATION_BATCH_SIZE, the unit one delivery task claims."""
     size = size or settings.NOTIFICATION_BATCH_SIZE
     ids = list(ids)
