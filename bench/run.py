@@ -105,7 +105,7 @@ def database_summary(opts) -> str:
 def render(rows, opts, summary: str, elapsed: float) -> str:
     from django.utils import timezone
 
-    header = ["", "Scenario", "Median", "Queries", "Floor", "Ratio", "Target", "Met"]
+    header = ["", "Scenario", "Median", "Queries", "Floor", "Ratio", "Target", "Met", "Load before → after"]
     lines = [
         "# Benchmarks (make bench)",
         "",
@@ -113,17 +113,27 @@ def render(rows, opts, summary: str, elapsed: float) -> str:
         f"Run {timezone.localtime():%Y-%m-%d %H:%M %Z} on {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"in {elapsed / 60:.1f} min.",
         "",
+        f"Load: the machine's 1-minute load average just before and just after each scenario; above "
+        f"{os.cpu_count()} (the CPUs) other work was competing for them, marked **busy**. Each floor is "
+        "measured in the same run, alternating with its scenario, so both see the same load.",
+        "",
         "| " + " | ".join(header) + " |",
         "|" + "|".join("---" for _ in header) + "|",
     ]
     for row in rows:
         met = {True: "met", False: "**missed**", None: "—"}[row.met]
-        cells = [row.key, row.scenario, row.value, row.queries, row.floor, row.ratio, row.target, met]
+        cells = [row.key, row.scenario, row.value, row.queries, row.floor, row.ratio, row.target, met, row.load]
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     notes = [(row.key, note) for row in rows for note in row.notes]
     if notes:
         lines += ["", "Notes:", ""] + [f"- ({key}) {note}" for key, note in notes]
     return "\n".join(lines) + "\n"
+
+
+def load_label(before: float, after: float) -> str:
+    """Return "0.8 → 1.2", marked busy when either is above the number of CPUs."""
+    busy = max(before, after) > (os.cpu_count() or 1)
+    return f"{before:.1f} → {after:.1f}" + (" **busy**" if busy else "")
 
 
 def main(argv=None) -> int:
@@ -150,11 +160,15 @@ def main(argv=None) -> int:
             continue
         print(f"bench: scenario {key} …", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
+        load_before = os.getloadavg()[0]
         try:
-            rows += plan[key]()
+            done = plan[key]()
         except Exception as exc:  # noqa: BLE001 - one broken scenario must not hide the others
             failed.append(key)
-            rows.append(scenarios.Row(key, f"scenario {key} failed", met=False, notes=[f"{type(exc).__name__}: {exc}"]))
+            done = [scenarios.Row(key, f"scenario {key} failed", met=False, notes=[f"{type(exc).__name__}: {exc}"])]
+        for row in done:
+            row.load = load_label(load_before, os.getloadavg()[0])
+        rows += done
         print(f"bench: scenario {key} took {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     table = render(rows, opts, summary, time.perf_counter() - started)
     print(table)

@@ -38,6 +38,7 @@ class Row:
     target: str = "—"
     met: bool | None = None
     notes: list[str] = field(default_factory=list)
+    load: str = "—"  # the machine's load average before → after the scenario (bench.run)
 
 
 @dataclass

@@ -14,20 +14,38 @@ from django.db import InterfaceError, OperationalError
     max_retries=5,
 )
 def deliver_notification(notification_id: int) -> str:
-    """Deliver one email or SMS; safe to redeliver (claim first, log once)."""
+    """Deliver one email or SMS (messages queued before batching, and tests); safe to redeliver."""
     from members.services.notifications import deliver
 
     return deliver(notification_id)
 
 
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
+    """Deliver a batch of emails and SMS; safe to redeliver (one claim for the batch, one log per message)."""
+    from members.services.notifications import deliver_batch
+
+    counts: dict[str, int] = {}
+    for outcome in deliver_batch(notification_ids).values():
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
 @shared_task
 def requeue_notifications() -> int:
-    """Beat entry point: enqueue every due notification, including ones a dead worker left half-sent."""
-    from members.services.notifications import requeue_stale
+    """Beat entry point: enqueue every due notification in batches, including ones a dead worker left half-sent."""
+    from members.services.notifications import batches, requeue_stale
 
     ids = requeue_stale()
-    for pk in ids:
-        deliver_notification.delay(pk)
+    for chunk in batches(ids):
+        deliver_notifications.delay(chunk)
     return len(ids)
 
 

@@ -43,6 +43,7 @@ def test_beat_keeps_the_figures_ledger_fresh_and_reconciles_it_nightly():
 # so may be acknowledged late and redelivered when a worker dies.
 SAFE_TO_REDELIVER = {
     "members.tasks.deliver_notification",
+    "members.tasks.deliver_notifications",
     "assessments.tasks.recompute_year_end_indicators",
     "training.tasks.send_absence_warnings",
     "training.tasks.refresh_figures",
@@ -151,6 +152,7 @@ def test_tasks_that_carry_queued_work_retry_while_the_database_is_away():
     tasks = _our_tasks()
     for name in (
         "members.tasks.deliver_notification",
+        "members.tasks.deliver_notifications",
         "training.tasks.send_absence_warnings",
         "training.tasks.refresh_figures",
     ):

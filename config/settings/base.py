@@ -221,6 +221,11 @@ SMS_API_KEY = env("SMS_API_KEY", default="")
 SMS_GATEWAY_TIMEOUT = env.int("SMS_GATEWAY_TIMEOUT", default=10)
 # A notification still "sending" after this many seconds lost its worker.
 NOTIFICATION_SENDING_TIMEOUT = env.int("NOTIFICATION_SENDING_TIMEOUT", default=15 * 60)
+# One delivery task claims, sends and logs this many emails and SMS at once
+# (a few queries per batch, none per message); the minute sweep hands at most
+# NOTIFICATION_REQUEUE_LIMIT due ones to workers, in batches of that size.
+NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=200)
+NOTIFICATION_REQUEUE_LIMIT = env.int("NOTIFICATION_REQUEUE_LIMIT", default=20_000)
 # Absent without leave this many held lessons running: the committee is told.
 ABSENCE_WARNING_STREAK = env.int("ABSENCE_WARNING_STREAK", default=2)
 

@@ -20,3 +20,7 @@ WHITENOISE_AUTOREFRESH = True
 # integration test could take the message); they read the outbox rows. The
 # integration tests turn the kick on.
 OUTBOX_KICK = env.bool("OUTBOX_KICK", default=False)
+
+# Small batches, so that tests with a few hundred notifications run several
+# delivery batches (a crash lands between batches as well as inside one).
+NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=50)

@@ -1,15 +1,17 @@
 """Reminders and delivery through a real worker process on real Redis and PostgreSQL."""
 
 import datetime
+import time
 
 import pytest
 from django.utils import timezone
 
 from members.models import DeliveryLog, Member, Notification, NotificationPreference
 from members.services.notifications import Message, notify_many, requeue_stale
-from members.tasks import deliver_notification
+from members.tasks import deliver_notification, requeue_notifications
 from members.tests.factories import MemberFactory
 from tests.integration.conftest import wait_for
+from tests.integration.smssink import SmsSink
 from training.services.lessons import audience_sync
 from training.tasks import send_lesson_reminders
 from training.tests.factories import LessonFactory
@@ -70,6 +72,63 @@ def test_killed_worker_loses_and_repeats_nothing(worker_factory, branch_a, setti
     logs = list(DeliveryLog.objects.filter(notification_id__in=ids).values_list("notification_id", flat=True))
     assert len(logs) == 500 and len(set(logs)) == 500
     assert set(Notification.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"sent"}
+
+
+@pytest.fixture
+def sms_sink():
+    sink = SmsSink().start()
+    yield sink
+    sink.stop()
+
+
+def test_killed_worker_mid_batch_loses_and_repeats_nothing(worker_factory, branch_a, settings, sms_sink):
+    """5,000 SMS in batches to an HTTP gateway; SIGKILL mid-batch, restart: each reaches a phone once."""
+    total = 5000
+    settings.NOTIFICATION_SENDING_TIMEOUT = 2
+    settings.NOTIFICATION_BATCH_SIZE = 200
+    # Built in bulk: five thousand factory calls would take longer than the deliveries.
+    members = Member.objects.bulk_create(MemberFactory.build_batch(total, branch=branch_a), batch_size=1000)
+    NotificationPreference.objects.bulk_create(
+        [
+            NotificationPreference(member=m, sms=True, quiet_start=datetime.time(0, 0), quiet_end=datetime.time(0, 0))
+            for m in members
+        ],
+        batch_size=1000,
+    )
+    message = Message(kind="fault_batch", target="batch:2", period="once", title="测试", body="批量故障注入")
+    assert notify_many(lambda _m: message, members, channels=("sms",), escalate=True) == total
+    rows = Notification.objects.filter(kind="fault_batch")
+    logs = DeliveryLog.objects.filter(notification__kind="fault_batch")
+    env = {"NOTIFICATION_SENDING_TIMEOUT": "2", **sms_sink.worker_env()}
+
+    first = worker_factory(**env).start(concurrency=2)
+    # Kill while a batch has reached the gateway but not yet the delivery log.
+    in_flight = wait_for(lambda: logs.count() >= 400 and len(sms_sink.keys()) > logs.count(), interval=0.01)
+    assert in_flight, "no batch was caught between sending and logging"
+    first.kill()
+    time.sleep(0.5)  # let the sink finish the requests the dead worker had open
+    logged_at_kill = logs.count()
+    sending = set(rows.filter(status="sending").values_list("dedup_key", flat=True))
+    sent_unlogged = sending & sms_sink.keys()
+    print(f"killed: {logged_at_kill} logged, {len(sending)} claimed, {len(sent_unlogged)} sent but not logged")
+    assert 0 < logged_at_kill < total, "the kill must land in the middle of the run"
+    assert sending, "the kill must land in the middle of a batch"
+
+    worker_factory(**env).start(concurrency=2)
+
+    def everything_delivered():
+        requeue_notifications()  # the beat's minute sweep, run here every second
+        return logs.count() >= total
+
+    assert wait_for(everything_delivered, timeout=180, interval=1)
+    logged = list(logs.values_list("notification_id", flat=True))
+    assert len(logged) == total and len(set(logged)) == total
+    assert set(rows.values_list("status", flat=True)) == {"sent"}
+    # Every phone got its SMS once; the rows that had gone out but were not
+    # logged went out again after the window, and the gateway dropped them by key.
+    assert sms_sink.keys() == set(rows.values_list("dedup_key", flat=True))
+    assert sms_sink.repeats == len(sent_unlogged)
+    assert set(logs.values_list("reference", flat=True)) <= {f"sink-{n}" for n in range(1, total + 1)}
 
 
 def test_checkup_report_compiles_through_the_worker(worker_factory, branch_a, member, leader, tmp_path):
