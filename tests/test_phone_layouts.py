@@ -9,8 +9,9 @@ there. File downloads (anything but text/html) and htmx fragments (no
 On each page, at 375 x 812:
 
 - the page itself never scrolls sideways
-  (document.scrollingElement.scrollWidth <= innerWidth); a wide table
-  scrolls inside its own frame instead;
+  (document.scrollingElement.scrollWidth <= innerWidth, taking the
+  screen's 375 px where a mobile layout viewport has widened to fit the
+  overflow); a wide table scrolls inside its own frame instead;
 - no visible element whose own text has two or more characters is
   narrower than 2 em while that text runs over more than one line, which
   is what a column squeezed to one character per line looks like;
@@ -46,13 +47,17 @@ __all__ = ["url_args"]  # the fixture, reused as is
 MEASURE = """
 () => {
   const problems = [];
-  const width = window.innerWidth;
+  // A mobile browser widens its layout viewport (and innerWidth) to fit
+  // content that overflows, so compare with the screen itself.
+  const width = Math.min(window.innerWidth, window.screen.width);
   const scrolling = document.scrollingElement.scrollWidth;
   if (scrolling > width) {
     // Name the widest culprits so the failure says where to look.
+    // Absolutely placed elements escape their scroll frames: list them first.
+    const placed = (el) => ['absolute', 'fixed'].includes(getComputedStyle(el).position) ? 0 : 1;
     const wide = [...document.querySelectorAll('body *')]
       .filter((el) => el.getBoundingClientRect().right > width + 1)
-      .filter((el) => !el.closest('.table-frame, .table-responsive, .overflow-auto'))
+      .sort((a, b) => placed(a) - placed(b))
       .slice(0, 3).map(describe);
     problems.push(`page scrolls sideways: scrollWidth ${scrolling} > ${width}; ${wide.join(' | ')}`);
   }

@@ -30,11 +30,12 @@ function labelStackedTables() {
     const heads = Array.from(table.querySelectorAll("thead th")).map(function (th) {
       return th.textContent.trim();
     });
-    const titled = table.dataset.stackTitle !== "none";
+    // data-stack-title: the index of the title column, or "none".
+    const title = table.dataset.stackTitle === "none" ? -1 : parseInt(table.dataset.stackTitle || "0", 10);
     table.querySelectorAll("tbody tr").forEach(function (row) {
       Array.from(row.children).forEach(function (cell, index) {
-        if (cell.colSpan > 1 || cell.hasAttribute("data-label") || cell.classList.contains("stack-title")) return;
-        if (index === 0 && titled) cell.classList.add("stack-title");
+        if (cell.colSpan > 1 || cell.hasAttribute("data-label") || cell.matches(".stack-title, .stack-full")) return;
+        if (index === title) cell.classList.add("stack-title");
         else if (heads[index]) cell.dataset.label = heads[index];
       });
     });
