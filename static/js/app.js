@@ -5,20 +5,14 @@ document.addEventListener("change", function (event) {
   }
 });
 
-// A table wider than its frame scrolls inside it; say so above the frame,
-// in the page's language (the text comes from base.html's data-scroll-cue).
+// A table wider than its frame scrolls inside it; the frame then shows a
+// cue in the page's language (the text comes from base.html's
+// data-scroll-cue). No element is added, so sibling selectors still hold.
 function markScrollingTables() {
-  const cue = document.body.dataset.scrollCue;
+  const cue = document.body.dataset.scrollCue || "";
   document.querySelectorAll(".table-frame, .table-responsive").forEach(function (frame) {
-    let note = frame.previousElementSibling;
-    if (!note || !note.classList.contains("table-frame-cue")) {
-      note = document.createElement("p");
-      note.className = "table-frame-cue";
-      note.setAttribute("aria-hidden", "true");
-      note.textContent = cue || "";
-      frame.before(note);
-    }
-    note.classList.toggle("is-shown", frame.scrollWidth > frame.clientWidth + 1);
+    frame.dataset.cue = cue;
+    frame.classList.toggle("is-overflowing", frame.scrollWidth > frame.clientWidth + 1);
   });
 }
 window.addEventListener("resize", markScrollingTables);
