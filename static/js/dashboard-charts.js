@@ -39,7 +39,12 @@
     branches: function (d) {
       return Object.assign(base(), {
         legend: { data: [d.labels.plan, d.labels.compliance] },
-        yAxis: { type: "category", data: d.branches, inverse: true },
+        // Long branch names would leave the bars no room on a phone: cut them
+        // short there (the table view below the chart has them in full).
+        yAxis: {
+          type: "category", data: d.branches, inverse: true,
+          axisLabel: { width: window.innerWidth < 576 ? 96 : 200, overflow: "truncate" }
+        },
         xAxis: { type: "value", max: 100 },
         series: [
           { name: d.labels.plan, type: "bar", data: d.plan_completion, itemStyle: { color: blue } },

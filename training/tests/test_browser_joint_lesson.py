@@ -78,7 +78,7 @@ def test_joint_lesson_from_invitation_to_phone_check_in(browser, live_server, br
     # The live list and A's attendance page show the member as checked in.
     expect(page_a.locator("#checked-in")).to_contain_text("李四", timeout=10000)
     page_a.goto(f"{base}/training/lessons/{lesson.pk}/attendance/")
-    selected = page_a.eval_on_selector(f"select[name=status_{row.member_id}]", "el => el.value")
+    selected = page_a.eval_on_selector(f"input[name=status_{row.member_id}]:checked", "el => el.value")
     assert selected == "present"
     for page in (page_a, page_b, phone):
         page.context.close()

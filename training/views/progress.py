@@ -42,7 +42,7 @@ def _year_links(year):
 def _columns(order):
     """Return the sortable columns: a click sorts ascending, a second click descending."""
     labels = {
-        "name": _("Name"),
+        "name": _("Full name"),
         "centralised": _("Centralised study"),
         "self_study": _("Self-study"),
         "online": _("Online study"),
