@@ -107,6 +107,8 @@ def workbook_bytes(workbook: Workbook) -> bytes:
         # neutralised them on the way in may leave.
         for sheet in workbook.worksheets:
             if not getattr(sheet, "_neutralised_on_append", False):
+                for other in workbook.worksheets:
+                    other.close()  # ends their temporary files
                 raise ValueError(f"Sheet {sheet.title!r} was not made by streamed_sheet(); it may hold formulas.")
         buffer = io.BytesIO()
         workbook.save(buffer)
