@@ -65,7 +65,7 @@ def scope_label(figures: dict) -> str:
 
 
 # The PDF's cost is per table cell (WeasyPrint lays out, shapes and draws
-# each); these caps keep a bureau report's PDF to about 20 pages whatever the
+# each); these caps keep a bureau report's PDF to about 12 pages whatever the
 # scale. The XLSX keeps every row.
 BELOW_SHOWN = 100
 BRANCHES_SHOWN = 30
@@ -103,7 +103,7 @@ def report_context(figures: dict) -> dict:
             for b in figures["below"][:BELOW_SHOWN]
         ],
         "below_more": max(len(figures["below"]) - BELOW_SHOWN, 0),
-        # Likewise the per-branch section tables (the ranking lists every branch).
+        # Likewise the per-branch section tables.
         "branches_shown": figures["branches"][:BRANCHES_SHOWN],
         "branches_more": max(len(figures["branches"]) - BRANCHES_SHOWN, 0),
         # The ranking too: at province scale it runs to thousands of branches.
