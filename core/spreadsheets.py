@@ -1,9 +1,10 @@
 """Every spreadsheet the project writes or reads passes here.
 
-Writing: ``new_workbook()`` and ``workbook_bytes()`` (and ``csv_bytes()``)
-neutralise every text cell that a spreadsheet program would run as a formula:
-a cell beginning with = + - @ tab or carriage return gets a leading
-apostrophe (OWASP, "CSV injection"), and no cell is ever written as a formula.
+Writing: ``new_workbook()`` and ``workbook_bytes()`` (and ``csv_bytes()``;
+``streamed_sheet()`` for the rows of a write-only workbook) neutralise every
+text cell that a spreadsheet program would run as a formula: a cell
+beginning with = + - @ tab or carriage return gets a leading apostrophe
+(OWASP, "CSV injection"), and no cell is ever written as a formula.
 
 Reading: ``read_xlsx_rows()`` checks the archive before anything is parsed
 (number of parts, declared unpacked size of each part and of all of them, the
@@ -32,6 +33,7 @@ import xlrd
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -63,13 +65,66 @@ def neutralise(value):
 # --- writing ---------------------------------------------------------------
 
 
-def new_workbook() -> Workbook:
-    """A workbook to fill; hand it to workbook_bytes() to get the file."""
-    return Workbook()
+def new_workbook(*, write_only: bool = False) -> Workbook:
+    """A workbook to fill; hand it to workbook_bytes() to get the file.
+
+    ``write_only=True`` gives a streaming workbook for large exports: rows go
+    straight to the file and cannot be read back, so its sheets must come from
+    streamed_sheet(), which neutralises each row as it is appended.
+    """
+    return Workbook(write_only=write_only)
+
+
+class StreamedSheet:
+    """A sheet of a write-only workbook; ``append()`` neutralises every value (or WriteOnlyCell) on the way in.
+
+    Set ``sheet.freeze_panes`` and ``sheet.column_dimensions`` before the first
+    append: a streamed sheet writes its header parts with its first row.
+    """
+
+    def __init__(self, workbook: Workbook, title: str):
+        self.sheet = workbook.create_sheet(title)
+        self.sheet._neutralised_on_append = True
+
+    def cell(self, value, **style) -> Cell:
+        """A styled cell for append(), e.g. ``cell(0.5, number_format="0.0%")``."""
+        cell = WriteOnlyCell(self.sheet, value)
+        for name, style_value in style.items():
+            setattr(cell, name, style_value)
+        return cell
+
+    def append(self, values: Iterable) -> None:
+        self.sheet.append([_neutral_cell(value) for value in values])
+
+
+def streamed_sheet(workbook: Workbook, title: str) -> StreamedSheet:
+    """Add a sheet to a ``new_workbook(write_only=True)`` workbook."""
+    return StreamedSheet(workbook, title)
+
+
+def _neutral_cell(value):
+    if isinstance(value, Cell):
+        text = value.value
+        if isinstance(text, str) and (value.data_type == "f" or text.startswith(FORMULA_TRIGGERS)):
+            value.value = neutralise(text)
+            value.data_type = "s"
+        return value
+    return neutralise(value)
 
 
 def workbook_bytes(workbook: Workbook) -> bytes:
     """Return the .xlsx file of *workbook*, every formula-like cell neutralised first."""
+    if workbook.write_only:
+        # Its rows are already written and cannot be read back: only sheets that
+        # neutralised them on the way in may leave.
+        for sheet in workbook.worksheets:
+            if not getattr(sheet, "_neutralised_on_append", False):
+                for other in workbook.worksheets:
+                    other.close()  # ends their temporary files
+                raise ValueError(f"Sheet {sheet.title!r} was not made by streamed_sheet(); it may hold formulas.")
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:

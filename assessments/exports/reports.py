@@ -5,10 +5,11 @@ import datetime
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from assessments.models import RectificationItem
 from assessments.selectors.reports import period_label
-from core.spreadsheets import new_workbook, workbook_bytes
+from core.spreadsheets import new_workbook, streamed_sheet, workbook_bytes
 from training.pdf import html_to_pdf
 
 XLSX_DATE = "yyyy-mm-dd"
@@ -63,8 +64,11 @@ def scope_label(figures: dict) -> str:
     return figures["branch_name"] or _("Whole bureau")
 
 
-BELOW_SHOWN = 200
-BRANCHES_SHOWN = 60
+# The PDF's cost is per table cell (WeasyPrint lays out, shapes and draws
+# each); these caps keep a bureau report's PDF to about 12 pages whatever the
+# scale. The XLSX keeps every row.
+BELOW_SHOWN = 100
+BRANCHES_SHOWN = 30
 
 
 def report_context(figures: dict) -> dict:
@@ -99,9 +103,12 @@ def report_context(figures: dict) -> dict:
             for b in figures["below"][:BELOW_SHOWN]
         ],
         "below_more": max(len(figures["below"]) - BELOW_SHOWN, 0),
-        # Likewise the per-branch section tables (the ranking lists every branch).
+        # Likewise the per-branch section tables.
         "branches_shown": figures["branches"][:BRANCHES_SHOWN],
         "branches_more": max(len(figures["branches"]) - BRANCHES_SHOWN, 0),
+        # The ranking too: at province scale it runs to thousands of branches.
+        "ranking_shown": figures["ranking"][:BRANCHES_SHOWN],
+        "ranking_more": max(len(figures["ranking"]) - BRANCHES_SHOWN, 0),
         # Branches with no visit and no item add nothing to the supervision table.
         "rectification_shown": [r for r in figures["rectification"] if r["visit_count"] or r["item_count"]],
         "overdue_items": [
@@ -120,52 +127,64 @@ def report_pdf(figures: dict) -> bytes:
     return html_to_pdf(render_to_string("assessments/report_pdf.html", report_context(figures)))
 
 
-def _sheet(workbook, title: str, header: list[str], rows: list[list], formats: dict[int, str] | None = None):
-    """Add a sheet with a bold, frozen header row; *formats* maps a 1-based column to a number format."""
-    sheet = workbook.create_sheet(title[:31])
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+def _sheet(workbook, title: str, header: list[str], rows, formats: dict[int, str] | None = None):
+    """Add a sheet with a bold, frozen header row; *formats* maps a 1-based column to a number format.
+
+    The workbook is write-only: each row goes to the file as it is appended
+    (a bureau report has thousands of rows, and an ordinary workbook keeps a
+    cell object for each, then walks them all again to neutralise them).
+    """
+    streamed = streamed_sheet(workbook, title[:31])
+    streamed.sheet.freeze_panes = "A2"
+    for column in range(1, len(header) + 1):
+        streamed.sheet.column_dimensions[get_column_letter(column)].width = 16
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    streamed.append([streamed.cell(label, font=bold, alignment=wrap) for label in header])
+    by_index = {column - 1: number_format for column, number_format in (formats or {}).items()}
     for row in rows:
-        sheet.append(row)
-    sheet.freeze_panes = "A2"
-    for column, number_format in (formats or {}).items():
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
-            cell.number_format = number_format
-    for column in sheet.columns:
-        sheet.column_dimensions[column[0].column_letter].width = 16
-    return sheet
+        if by_index:
+            row = [
+                streamed.cell(value, number_format=by_index[i]) if i in by_index else value
+                for i, value in enumerate(row)
+            ]
+        streamed.append(row)
+    return streamed
 
 
 def _date(value: str | None) -> datetime.date | None:
     return datetime.date.fromisoformat(value) if value else None
 
 
+def _below_with_roles(figures: dict):
+    """Every member below the requirement (the page and PDF show only the first BELOW_SHOWN), role labelled."""
+    committee, member = _("secretary or committee member"), _("Party member")
+    for m in figures["below"]:
+        yield {**m, "role_label": committee if m["role"] == "committee" else member}
+
+
 def report_xlsx(figures: dict) -> bytes:
     """Return the report as a workbook: one sheet per section, real numbers and dates."""
     context = report_context(figures)
-    workbook = new_workbook()
-    workbook.remove(workbook.active)
+    workbook = new_workbook(write_only=True)
     year = figures["year"]
 
-    facts = [
-        [_("Organisation"), figures["organisation"]],
-        [_("Scope"), context["scope_label"]],
-        [_("Period"), context["period_label"]],
-        [_("From"), context["start"]],
-        [_("Until"), context["end"]],
-        [_("Overdue work as of"), context["today"]],
-    ]
-    summary = _sheet(workbook, _("Key figures"), [_("Figure"), _("Value")], facts)
-    for row in summary.iter_rows(min_row=5, max_row=7, min_col=2, max_col=2):
-        row[0].number_format = XLSX_DATE
+    summary = _sheet(workbook, _("Key figures"), [_("Figure"), _("Value")], [])
+    summary.append([_("Organisation"), figures["organisation"]])
+    summary.append([_("Scope"), context["scope_label"]])
+    summary.append([_("Period"), context["period_label"]])
+    for label, day in (
+        (_("From"), context["start"]),
+        (_("Until"), context["end"]),
+        (_("Overdue work as of"), context["today"]),
+    ):
+        summary.append([label, summary.cell(day, number_format=XLSX_DATE)])
     for item in context["summary"]:
-        summary.append([item["label"], item["value"]])
+        value = item["value"]
         if item["percent"]:
-            summary.cell(row=summary.max_row, column=2).number_format = XLSX_PERCENT
+            value = summary.cell(value, number_format=XLSX_PERCENT)
         elif item["hours"]:
-            summary.cell(row=summary.max_row, column=2).number_format = XLSX_HOURS
+            value = summary.cell(value, number_format=XLSX_HOURS)
+        summary.append([item["label"], value])
 
     b = figures["branches"]
     _sheet(
@@ -279,7 +298,7 @@ def report_xlsx(figures: dict) -> bytes:
                 m["online_hours"],
                 m["shortfall"],
             ]
-            for m in context["below"]
+            for m in _below_with_roles(figures)
         ],
         dict.fromkeys(range(4, 10), XLSX_HOURS),
     )

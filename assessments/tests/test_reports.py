@@ -23,6 +23,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
+from assessments.exports import reports as report_exports
 from assessments.exports.reports import HOUR_KEYS, PERCENT_KEYS, scope_label, summary_rows
 from assessments.models import CheckupReport, SupervisionVisit
 from assessments.selectors.dashboards import dashboard, overdue_assignments_by_branch
@@ -360,3 +361,20 @@ def test_xlsx_cells_equal_the_figures(data):
     assert [(row[0], row[1], row[2]) for row in ranking] == [
         (r["rank"], r["name"], r["avg_score"]) for r in f["ranking"]
     ]
+
+
+def test_xlsx_lists_every_member_below_the_requirement_though_the_pdf_stops_at_the_first(data, monkeypatch):
+    # The PDF and the page stop after BELOW_SHOWN members; made small here, so
+    # that three members below the requirement overflow it.
+    monkeypatch.setattr(report_exports, "BELOW_SHOWN", 1)
+    report = compiled("year", *YEAR)
+    below = report.figures["below"]
+    assert len(below) == 3
+    with translation.override("zh-hans"):
+        sheet = load_workbook(report.xlsx.path)[_("Below requirement")]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert [(row[0], row[1], row[8]) for row in rows] == [(m["member"], m["branch"], m["shortfall"]) for m in below]
+    assert all(row[2] for row in rows)  # every role labelled, not only the first's
+    text = "\n".join(pdf_lines(report))
+    assert "另有 2 名党员未列出，完整名单见 XLSX 文件。" in text
+    assert below[0]["member"] in text and below[2]["member"] not in text

@@ -1,9 +1,12 @@
 """The benchmark scales, built tiny: the city shape, valid records, determinism, indicators, re-runs."""
 
 import datetime
+import io
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -169,3 +172,23 @@ def test_second_run_changes_nothing(built):
 def test_sizes_reject_a_branch_too_small():
     with pytest.raises(ValueError):
         seed_scale("city", branches=1, members_per_branch=3)
+
+
+def test_seed_demo_builds_province_with_a_size_override():
+    out = io.StringIO()
+    call_command("seed_demo", scale="province", sizes="branches=3,members_per_branch=5,months=2", stdout=out)
+    organisations = Branch.objects.filter(code__startswith="province-")
+    assert organisations.filter(kind=Branch.Kind.BRANCH).count() == 3
+    assert organisations.get(kind=Branch.Kind.PARTY_GROUP).name == "青川省交通运输厅党组"
+    assert Member.objects.filter(branch__code__startswith="province-").count() == 15
+    assert "党员 15 名" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [("branchez=3", "无法识别的规模参数"), ("branches=x", "不是数字"), ("members_per_branch=2", "至少五名党员")],
+)
+def test_seed_demo_refuses_a_bad_size_override_before_building(sizes, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("seed_demo", scale="province", sizes=sizes, stdout=io.StringIO())
+    assert not Branch.objects.exists()

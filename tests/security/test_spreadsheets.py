@@ -14,7 +14,7 @@ from django.conf import settings
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from core.spreadsheets import FORMULA_TRIGGERS, csv_bytes, new_workbook, workbook_bytes
+from core.spreadsheets import FORMULA_TRIGGERS, csv_bytes, new_workbook, streamed_sheet, workbook_bytes
 from members.models import Member
 from members.services.roster import COLUMNS, roster_check
 from members.tests.roster_files import roster_file, roster_row
@@ -66,6 +66,22 @@ def test_writer_neutralises_every_formula_trigger():
     assert first_line_cells.startswith("\"'=HYPERLINK(")
     assert "'=cmd|" in text and ",'+1+1," in text and ",'-2+3," in text and ",'@SUM(A1)," in text
     assert "plain,12,-3" in text  # numbers are left alone
+
+
+def test_streamed_sheets_neutralise_plain_and_styled_cells_and_a_bare_streamed_sheet_is_refused():
+    workbook = new_workbook(write_only=True)
+    sheet = streamed_sheet(workbook, "报表")
+    sheet.append(EVIL)
+    sheet.append([sheet.cell(value, number_format="0.0") for value in EVIL])
+    content = workbook_bytes(workbook)
+    assert_no_live_formula(content)
+    values = [cell.value for cell in _cells(content)]
+    expected = ["'" + v.replace("\r", "\n") for v in EVIL]
+    assert values == expected + expected
+    bare = new_workbook(write_only=True)
+    bare.create_sheet("raw").append(["=1+1"])
+    with pytest.raises(ValueError, match="streamed_sheet"):
+        workbook_bytes(bare)
 
 
 @pytest.mark.django_db
