@@ -217,6 +217,7 @@ class OrganisationSteps:
             "landline": landline,
             "category": "离退休" if retired else "在职",
             "status": Member.Status.PROBATIONARY if probationary else Member.Status.FULL,
+            "standing": Member.Standing.NORMAL,
             "work_unit": branch.unit + ("（退休）" if retired else ""),
             "job_post": job_post,
             "party_title": party_title,
