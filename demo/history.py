@@ -438,7 +438,8 @@ def _year_end(branches, members, year, users, rng) -> None:
     """Last year's democratic evaluation: recorded, submitted, and confirmed by leadership for all but one branch."""
     leader = users["leader"]
     for branch in branches:
-        secretary = users["secretaries"].get(branch.pk)
+        # A branch under a 党总支 without its own secretary is evaluated by the general branch's.
+        secretary = users["secretaries"].get(branch.pk) or users["secretaries"].get(branch.parent_id)
         rows = list(YearEndAssessment.objects.filter(branch=branch, year=year).order_by("-score", "pk"))
         if secretary is None or not rows:
             continue
@@ -448,7 +449,7 @@ def _year_end(branches, members, year, users, rng) -> None:
                 self_summary_save(
                     member=member, year=year, text="一年来按时参加组织生活，完成学习任务。", actor=member.user
                 )
-        excellent = max(1, len(rows) // 5)
+        excellent = len(rows) // 5  # within the scheme's one-in-five share, also for a branch of one
         verdicts = {}
         for index, row in enumerate(rows):
             meets = row.total_hours >= row.required_hours
