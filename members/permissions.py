@@ -81,6 +81,11 @@ class PartyRoles:
         """Leadership over the whole tree (the county organisation department, superusers)."""
         return self.is_leadership and self.led_branch_ids is None
 
+    @property
+    def requests_reports(self) -> bool:
+        """Leadership, or a committee over more than one organisation (a 党总支's): it compiles subtree reports."""
+        return self.is_leadership or len(self.committee_branch_ids) > 1
+
     def leads(self, branch_id) -> bool:
         """Leadership over this organisation: the whole tree, or a subtree that holds it."""
         return self.is_leadership and (self.led_branch_ids is None or branch_id in self.led_branch_ids)
@@ -358,3 +363,4 @@ leadership_required = _requires(lambda roles: roles.is_leadership)
 # Settings shared by the whole tree (the year's scheme, study rules): the top-level account only.
 top_level_required = _requires(lambda roles: roles.is_top_level)
 manager_required = _requires(lambda roles: roles.manages_members)
+report_requester_required = _requires(lambda roles: roles.requests_reports)

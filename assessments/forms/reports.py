@@ -15,14 +15,15 @@ class ReportForm(forms.Form):
     )
     branch = forms.ModelChoiceField(
         label=_("Scope"),
-        queryset=Branch.objects.branches_only().active().order_by("sort_order", "code"),
+        queryset=Branch.objects.active().order_by("path"),
         required=False,
         empty_label=_("Whole bureau"),
     )
 
     def __init__(self, *args, branches=None, whole_bureau=True, **kwargs):
         super().__init__(*args, **kwargs)
-        # A scoped leadership reports on the branches of its own tree only.
+        # A scoped leadership or a 党总支's committee reports on the organisations of its own subtrees
+        # only (an organisation with branches below: its whole subtree).
         if branches is not None:
             self.fields["branch"].queryset = self.fields["branch"].queryset.filter(pk__in=branches)
         if not whole_bureau:

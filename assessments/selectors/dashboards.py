@@ -337,16 +337,17 @@ def dashboard(
     )
 
 
-def _subtree_trend(year: int, organisation: Branch, branch_ids: list[int]) -> list[Month]:
-    """The month rows of every branch in the subtree, summed per month; two queries.
+def _subtree_trend(year: int, organisation: Branch, branch_ids: list[int], period: Period | None = None) -> list[Month]:
+    """The month rows of every branch in the subtree, summed per month (of *period*, if given); two queries.
 
     Lessons are counted once each, as the bureau row counts them: a joint
     lesson of two branches in the subtree is one lesson held (the same hosts
     and statuses as the ledger's per-branch count).
     """
-    months = {m: Month(m) for m in range(1, 13)}
+    span = _span(year, period)
+    months = {m: Month(m) for m in _months(span)}
     sums = (
-        BranchMonthFigures.objects.filter(year=year, branch__path__startswith=organisation.path)
+        BranchMonthFigures.objects.filter(year=year, branch__path__startswith=organisation.path, month__in=list(months))
         .values("month")
         .annotate(rows=Sum("attendance_rows"), attended=Sum("attended"))
         .order_by()
@@ -355,6 +356,9 @@ def _subtree_trend(year: int, organisation: Branch, branch_ids: list[int]) -> li
         months[m["month"]] = Month(m["month"], rows=m["rows"], attended=m["attended"])
     tz = timezone.get_default_timezone()
     start, end = datetime.datetime(year, 1, 1, tzinfo=tz), datetime.datetime(year + 1, 1, 1, tzinfo=tz)
+    if span is not None:
+        start = datetime.datetime.combine(span[0], datetime.time.min, tzinfo=tz)
+        end = datetime.datetime.combine(span[1] + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
     held = (
         LessonHost.objects.filter(
             Q(status=LessonHost.Status.ACCEPTED) | Q(is_organiser=True),
@@ -369,8 +373,26 @@ def _subtree_trend(year: int, organisation: Branch, branch_ids: list[int]) -> li
         .order_by()
     )
     for m in held:
-        months[m["month"]].lessons = m["n"]
+        if m["month"] in months:
+            months[m["month"]].lessons = m["n"]
     return list(months.values())
+
+
+def organisation_dashboard(
+    year: int, organisation: Branch, *, today: datetime.date | None = None, period: Period | None = None
+) -> Dashboard:
+    """The dashboard of *organisation*: its own row for a branch without branches below, else one row per
+    branch of its subtree (cards summed as subtree_dashboard sums them). Three queries plus branch_rows'."""
+    rows = branch_rows(year, today=today, period=period, within=organisation)
+    if all(row.branch.pk == organisation.pk for row in rows):
+        months = monthly_trend(year, branch_id=organisation.pk, period=period)
+        held = sum(m.lessons for m in months)
+    else:
+        months = _subtree_trend(year, organisation, [row.branch.pk for row in rows], period)
+        held = sum(m.lessons for m in months)
+    return Dashboard(
+        year=year, rows=rows, months=months, lessons_held=held, period=period, freshness=figures_freshness(year)
+    )
 
 
 def _sum_rows(branch: Branch, rows: list[BranchRow]) -> BranchRow:

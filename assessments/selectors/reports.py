@@ -34,6 +34,7 @@ from assessments.selectors.dashboards import (
     branch_rows,
     dashboard,
     members_below_requirement,
+    organisation_dashboard,
     overdue_assignments_by_branch,
 )
 from assessments.selectors.supervision import (
@@ -169,29 +170,38 @@ def report_figures(
 
     A fixed number of queries whatever the number of branches, members,
     lessons or visits: 15 for the bureau, 22 for a branch (its rank needs
-    every branch's row).
+    every branch's row). An organisation with branches below (a 党总支, a
+    district bureau) covers its whole subtree and ranks the subtree's branches.
     """
     today = today or local_today()
     if start > end or start.year != end.year:
         raise ValidationError(_("A report covers days of one year, from its start to its end."), code="bad_period")
     year, span = start.year, (start, end)
-    data = dashboard(year, branch_ids=None if branch is None else [branch.pk], today=today, period=span)
+    if branch is None:
+        data = dashboard(year, today=today, period=span)
+    else:
+        data = organisation_dashboard(year, branch, today=today, period=span)
     ids = [row.branch.pk for row in data.rows]
+    # An organisation with branches below reports on its whole subtree and ranks them among themselves.
+    subtree = branch is not None and any(pk != branch.pk for pk in ids)
     assignments = overdue_assignments_by_branch(today=today, branch_ids=ids)
     branches = [_branch_figures(row, assignments) for row in data.rows]
-    # A branch's rank is its place among all branches; only its own row is kept.
-    everyone = data.rows if branch is None else branch_rows(year, today=today, period=span)
+    # A single branch's rank is its place among all branches; only its own row is kept.
+    single = branch is not None and not subtree
+    everyone = branch_rows(year, today=today, period=span) if single else data.rows
     ranking = _ranking(everyone)
     ranked_of = len(ranking)
-    if branch is not None:
+    if single:
         ranking = [r for r in ranking if r["branch_id"] == branch.pk]
     below = members_below_requirement(year, branch_ids=ids)
     items = overdue_items(today=today, branch_ids=ids)
-    visits = visits_for_user(ALL_BRANCHES, year=year, branch=branch, today=today).filter(
-        visited_on__gte=start, visited_on__lte=end
-    )
+    visits = visits_for_user(ALL_BRANCHES, year=year, today=today).filter(visited_on__gte=start, visited_on__lte=end)
+    if branch is not None:
+        visits = visits.filter(branch__path__startswith=branch.path)
     rectification = [
-        s for s in rectification_summary_by_branch(year=year, today=today) if branch is None or s.branch.pk == branch.pk
+        s
+        for s in rectification_summary_by_branch(year=year, today=today)
+        if branch is None or s.branch.path.startswith(branch.path)
     ]
     hour_bands = data.hour_distribution()
     summary = {

@@ -43,7 +43,8 @@ ERROR_MAX_CHARS = 2000
 
 @transaction.atomic
 def report_request(*, period: str, start: datetime.date, branch: Branch | None = None, actor) -> CheckupReport:
-    """Queue a report for the period containing *start* and the scope (None: the bureau).
+    """Queue a report for the period containing *start* and the scope (None: the bureau; an organisation
+    with branches below: its whole subtree).
 
     A report for the same period and scope still queued or running is
     returned instead of a second one; if its lease lapsed (its worker or its
@@ -54,9 +55,6 @@ def report_request(*, period: str, start: datetime.date, branch: Branch | None =
     if first > local_today():
         message = _("The period has not begun yet; choose one that has.")
         raise ValidationError({"start": ValidationError(message, code="period_in_future")})
-    if branch is not None and branch.kind not in (Branch.Kind.BRANCH, Branch.Kind.GENERAL_BRANCH):
-        message = _("Choose a branch, or the whole bureau.")
-        raise ValidationError({"branch": ValidationError(message, code="not_a_branch")})
     now = timezone.now()
     pending = (
         CheckupReport.objects.select_for_update()

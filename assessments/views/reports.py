@@ -12,7 +12,7 @@ from assessments.models import CheckupReport
 from assessments.selectors.reports import FINISHED, period_label, previous_month, reports_for_user
 from assessments.selectors.supervision import local_today
 from assessments.services.reports import file_stem, report_request, report_retry
-from members.permissions import PLAIN_MEMBER, leadership_required, roles_for
+from members.permissions import PLAIN_MEMBER, leadership_required, report_requester_required, roles_for
 
 REPORTS_PER_PAGE = 30
 # htmx stops polling when a poll answers 286.
@@ -60,7 +60,7 @@ def report_list(request):
     return render(
         request,
         "assessments/report_list.html",
-        {"page": page, "rows": rows, "can_create": roles.is_leadership},
+        {"page": page, "rows": rows, "can_create": roles.requests_reports},
     )
 
 
@@ -69,7 +69,7 @@ def _report_scope(request) -> dict:
     return {"branches": roles.scope_ids, "whole_bureau": roles.is_top_level}
 
 
-@leadership_required
+@report_requester_required
 def report_new(request):
     if request.method == "POST":
         form = ReportForm(request.POST, **_report_scope(request))
