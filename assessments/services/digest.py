@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments.models import RectificationItem
+from branches.models import Branch
 from members.models import Post
 from members.services.notifications import Message, notify_many
 from training.models import LeaveRequest, LessonHost, StudyNote
@@ -34,16 +35,37 @@ def digest_counts(branch_ids, *, today, now) -> dict[int, Counter]:
     return counts
 
 
+def subtree_digest_counts(organisations, *, today, now) -> dict[int, Counter]:
+    """Count per organisation what waits in its whole subtree (a 党总支: the branches below it too).
+
+    Six queries whatever the number of organisations and the depth: the
+    subtrees' organisations, then digest_counts over all of them, each
+    branch's counts added to every given organisation above it (read from its path).
+    """
+    wanted = {org.pk for org in organisations}
+    paths = sorted({org.path for org in organisations})
+    # A subtree inside another one is scanned with it.
+    roots = [p for i, p in enumerate(paths) if not any(p.startswith(q) for q in paths[:i])]
+    below = list(Branch.objects.subtree_of(*[Branch(path=p) for p in roots]).values_list("pk", "path"))
+    counts = digest_counts([pk for pk, _path in below], today=today, now=now)
+    totals = {pk: Counter() for pk in wanted}
+    for pk, path in below:
+        for ancestor in (int(part) for part in path.split("/") if part):
+            if ancestor in wanted:
+                totals[ancestor].update(counts[pk])
+    return totals
+
+
 def secretary_digest_send(*, now=None) -> int:
-    """Send each branch committee's secretaries their digest, if anything waits; once a day."""
+    """Send each committee's secretaries their digest of its whole subtree, if anything waits; once a day."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     posts = list(
         Post.objects.current(today)
         .filter(kind__in=["secretary", "deputy_secretary", "organising"])
-        .select_related("member")
+        .select_related("member", "branch")
     )
-    counts = digest_counts({p.branch_id for p in posts}, today=today, now=now)
+    counts = subtree_digest_counts({p.branch for p in posts}, today=today, now=now)
     created = 0
     for post in posts:
         waiting = counts[post.branch_id]
