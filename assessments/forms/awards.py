@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments.models import BranchRating, RatingCriterion, StarCategory
 from assessments.services.awards import RATED_BRANCH_KINDS
+from branches.forms.fields import OrganisationChoiceField
 from branches.models import Branch
 from members.models import Member
 
@@ -17,7 +18,7 @@ def _style(form):
 
 
 class BranchFilterForm(forms.Form):
-    branch = forms.ModelChoiceField(
+    branch = OrganisationChoiceField(
         label=_("Branch"),
         queryset=Branch.objects.filter(kind__in=RATED_BRANCH_KINDS, is_active=True).order_by("sort_order", "code"),
         required=False,

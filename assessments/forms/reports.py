@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import CheckupReport
+from branches.forms.fields import OrganisationChoiceField
 from branches.models import Branch
 
 
@@ -13,7 +14,7 @@ class ReportForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
         help_text=_("For a quarter or a year, any month in it."),
     )
-    branch = forms.ModelChoiceField(
+    branch = OrganisationChoiceField(
         label=_("Scope"),
         queryset=Branch.objects.active().order_by("path"),
         required=False,

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments.models import RectificationItem
 from assessments.selectors.supervision import STATUS_DONE, STATUS_OVERDUE, STATUS_PENDING
+from branches.forms.fields import OrganisationChoiceField
 from branches.models import Branch
 
 MAX_ITEMS_PER_VISIT = 50
@@ -33,7 +34,7 @@ class VisitFilterForm(forms.Form):
     ]
 
     year = forms.TypedChoiceField(label=_("Year"), coerce=int, required=False, empty_value=None)
-    branch = forms.ModelChoiceField(
+    branch = OrganisationChoiceField(
         label=_("Branch"), queryset=Branch.objects.none(), required=False, empty_label=_("All branches")
     )
     status = forms.ChoiceField(label=_("Rectification"), choices=STATUS_CHOICES, required=False)
@@ -63,7 +64,7 @@ class VisitFilterForm(forms.Form):
 
 
 class VisitForm(forms.Form):
-    branch = forms.ModelChoiceField(label=_("Branch visited"), queryset=Branch.objects.none())
+    branch = OrganisationChoiceField(label=_("Branch visited"), queryset=Branch.objects.none())
     visited_on = forms.DateField(label=_("Date of the visit"), widget=DateInput())
     inspectors = forms.CharField(
         label=_("Inspectors"), max_length=200, help_text=_("Names of the inspectors, separated by commas.")

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from branches.forms.fields import OrganisationChoiceField
 from branches.models import Branch
 from members.identity import parse_id_number, validate_mobile_phone
 from members.models import Member
@@ -23,7 +24,7 @@ class MemberFilterForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"placeholder": _("name or pinyin initials, e.g. zs")}),
     )
-    branch = forms.ModelChoiceField(label=_("Branch"), queryset=Branch.objects.none(), required=False)
+    branch = OrganisationChoiceField(label=_("Branch"), queryset=Branch.objects.none(), required=False)
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
@@ -99,7 +100,7 @@ class MemberForm(forms.ModelForm):
 
 
 class MemberTransferForm(forms.Form):
-    to_branch = forms.ModelChoiceField(label=_("New branch"), queryset=Branch.objects.branches_only())
+    to_branch = OrganisationChoiceField(label=_("New branch"), queryset=Branch.objects.branches_only())
     on = forms.DateField(label=_("Transfer date"), widget=DateInput(), initial=timezone.localdate)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from branches.forms.fields import OrganisationChoiceField, OrganisationMultipleChoiceField
 from branches.models import Branch, Venue
 from members.models import Member
 from training.models import Attendance, Lesson, OutsideLecturer, StudyPlanItem
@@ -20,7 +21,7 @@ class DateTimeInput(forms.DateTimeInput):
 
 
 class LessonForm(forms.ModelForm):
-    co_hosts = forms.ModelMultipleChoiceField(
+    co_hosts = OrganisationMultipleChoiceField(
         label=_("Invite other branches (joint lesson)"),
         queryset=Branch.objects.none(),
         required=False,
@@ -43,6 +44,7 @@ class LessonForm(forms.ModelForm):
 
     class Meta:
         model = Lesson
+        field_classes = {"organiser": OrganisationChoiceField}
         fields = [
             "organiser",
             "title",

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from branches.forms.fields import OrganisationMultipleChoiceField
 from branches.models import Branch
 from members.forms.members import DateInput
 from members.models import Member
@@ -51,7 +52,7 @@ class ResourceForm(forms.ModelForm):
 
 
 class AssignmentForm(forms.ModelForm):
-    branches = forms.ModelMultipleChoiceField(
+    branches = OrganisationMultipleChoiceField(
         label=_("Assign to branches"),
         queryset=Branch.objects.none(),
         required=False,
