@@ -46,3 +46,23 @@ def test_unique_names_need_no_extra_query(committee, general_branch, general_chi
         "测试县交通运输局机关党委 › 机关党总支 › 第一党支部",
         "测试县交通运输局机关党委 › 第一党支部",
     ]
+
+
+def test_lists_tell_apart_two_branches_of_the_same_name(client, leader, committee, general_branch, general_children):
+    from django.urls import reverse
+
+    from assessments.models import CheckupReport
+    from members.tests.factories import MemberFactory
+
+    other = BranchFactory(name="第一党支部", code="g1-other", parent=committee)
+    MemberFactory(branch=general_children[0], full_name="甲一")
+    MemberFactory(branch=other, full_name="乙一")
+    for branch in (general_children[0], other):
+        CheckupReport.objects.create(
+            period="month", period_start="2026-03-01", period_end="2026-03-31", branch=branch, status="done"
+        )
+    client.force_login(leader)
+    for name in ("members:member_list", "reports:report_list"):
+        html = client.get(reverse(name)).content.decode()
+        cells = html.split("<tbody>", 1)[1]
+        assert "机关党总支 › 第一党支部" in cells and "机关党委 › 第一党支部" in cells, name

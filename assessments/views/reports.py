@@ -12,6 +12,7 @@ from assessments.models import CheckupReport
 from assessments.selectors.reports import FINISHED, period_label, previous_month, reports_for_user
 from assessments.selectors.supervision import local_today
 from assessments.services.reports import file_stem, report_request, report_retry
+from branches.forms.fields import distinct_labels
 from members.permissions import PLAIN_MEMBER, leadership_required, report_requester_required, roles_for
 
 REPORTS_PER_PAGE = 30
@@ -56,7 +57,9 @@ def report_list(request):
     if reports is None:
         raise PermissionDenied
     page = Paginator(reports, REPORTS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [(report, period_label(report.period, report.period_start)) for report in page]
+    # Two organisations of the same name on the page show their full paths (one query, only then).
+    scopes = distinct_labels({report.branch for report in page if report.branch_id})
+    rows = [(report, period_label(report.period, report.period_start), scopes.get(report.branch_id)) for report in page]
     return render(
         request,
         "assessments/report_list.html",

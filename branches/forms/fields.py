@@ -25,18 +25,24 @@ class _DistinctIterator(ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        organisations = list(self.queryset)
-        self.field.path_labels = distinct_labels(organisations)
+        organisations, _labels = self.field.choice_labels()
         for organisation in organisations:
             yield self.choice(organisation)
 
 
 class _DistinctLabels:
     iterator = _DistinctIterator
-    path_labels: dict[int, str] = {}
+    _read = None  # (the queryset read, its organisations, their labels)
+
+    def choice_labels(self) -> tuple[list, dict[int, str]]:
+        """The choices and their labels, read once per queryset: a list page labels its rows with them too."""
+        if self._read is None or self._read[0] is not self.queryset:
+            organisations = list(self.queryset)
+            self._read = (self.queryset, organisations, distinct_labels(organisations))
+        return self._read[1], self._read[2]
 
     def label_from_instance(self, obj):
-        return self.path_labels.get(obj.pk, obj.name)
+        return self.choice_labels()[1].get(obj.pk, obj.name)
 
 
 class OrganisationChoiceField(_DistinctLabels, forms.ModelChoiceField):

@@ -36,6 +36,11 @@ def _filtered_members(request):
 def member_list(request):
     form, members = _filtered_members(request)
     page = Paginator(members, 25).get_page(request.GET.get("page"))
+    # The filter's choices are the user's branches: their labels tell apart two of the same name, for free.
+    _choices, labels = form.fields["branch"].choice_labels()
+    page.object_list = list(page.object_list)
+    for member in page.object_list:
+        member.branch_label = labels.get(member.branch_id, member.branch.name)
     return render(request, "members/member_list.html", {"form": form, "page": page})
 
 
