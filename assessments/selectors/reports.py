@@ -169,9 +169,10 @@ def report_figures(
     """Return every section's figures for the period and scope (None: the bureau), JSON-ready.
 
     A fixed number of queries whatever the number of branches, members,
-    lessons or visits: 15 for the bureau, 22 for a branch (its rank needs
-    every branch's row). An organisation with branches below (a 党总支, a
-    district bureau) covers its whole subtree and ranks the subtree's branches.
+    lessons or visits (once the meeting rules exist): 14 for the bureau, 19
+    for a branch (its rank needs every branch's row), 15 for an organisation
+    with branches below (a 党总支, a district bureau), which covers its whole
+    subtree and ranks the subtree's branches among themselves.
     """
     today = today or local_today()
     if start > end or start.year != end.year:
