@@ -51,8 +51,11 @@ def test_leadership_drills_down_and_confirms(
     page.wait_for_url(f"{base}/assessments/members/{me.pk}/{year}/")
     assert page.inner_text("#result-evaluation").strip() != "—"
     page.go_back()
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.click("#confirm-branch")
     expect(page.locator("#branch-state")).to_contain_text("已确认")
+    assert branch_a.name in asked[0] and "只读" in asked[0]  # it said what would happen before doing it
     assert BranchAssessment.objects.get(branch=branch_a, year=year).status == "confirmed"
 
     sec = logged_in_page(browser, base, "secretary")

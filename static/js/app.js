@@ -5,6 +5,14 @@ document.addEventListener("change", function (event) {
   }
 });
 
+// Irreversible actions ask first and say what will happen: <form data-confirm="…">.
+document.addEventListener("submit", function (event) {
+  const form = event.target;
+  if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});
+
 // A table wider than its frame scrolls inside it; the frame then shows a
 // cue in the page's language (the text comes from base.html's
 // data-scroll-cue). No element is added, so sibling selectors still hold.

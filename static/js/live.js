@@ -63,13 +63,7 @@
     }
   });
 
-  // Irreversible actions ask first: <form data-confirm="…">.
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
-      event.preventDefault();
-    }
-  });
+  // Irreversible actions ask first: app.js handles <form data-confirm="…"> on every page.
 
   window.addEventListener("resize", function () {
     if (chart) {
