@@ -1,18 +1,20 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-
 # Send failures are retried through the row's send_after and the minute sweep
 # (members.notifications.deliver); the task itself retries only when the
 # database is briefly unavailable.
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=5,
-)
+DELIVERY_TASK = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "max_retries": 5,
+}
+
+
+@shared_task(**DELIVERY_TASK)
 def deliver_notification(notification_id: int) -> str:
     """Deliver one email or SMS (messages queued before batching, and tests); safe to redeliver."""
     from members.services.notifications import deliver
@@ -20,14 +22,7 @@ def deliver_notification(notification_id: int) -> str:
     return deliver(notification_id)
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=5,
-)
+@shared_task(**DELIVERY_TASK)
 def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
     """Deliver a batch of emails and SMS; safe to redeliver (one claim for the batch, one log per message)."""
     from members.services.notifications import deliver_batch
