@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,21 +34,13 @@ from training.selectors.figures import figures_freshness
 from training.selectors.live import interaction_figures_for_year
 from training.services.plans import study_requirement_update
 
+RANKING_PAGE_SIZE = 30
+INTERACTION_ROWS = 10
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ORDERS = {
-    "name": lambda r: r.branch.sort_order,
-    "members": lambda r: -r.members,
-    "attendance": lambda r: -(r.attendance_rate or 0),
-    "hours": lambda r: -(r.avg_hours or 0),
-    "meets": lambda r: -(r.meets_share or 0),
-    "score": lambda r: -(r.avg_score or 0),
-    "plan": lambda r: -(r.plan_completion or 0),
-    "notes": lambda r: -r.notes_passed,
-}
 
 
-def _chart_context(data) -> dict:
-    charts = dashboards.chart_data(data)
+def _chart_context(data, rows=None) -> dict:
+    charts = dashboards.chart_data(data, rows)
     return {
         "charts": charts,
         "hour_rows": list(zip(charts["hours_labels"], charts["hours_values"], strict=True)),
@@ -124,8 +117,10 @@ def dashboard_view(request):
     else:
         data = dashboards.subtree_dashboard(year, organisation)
     order = request.GET.get("order", "score")
-    if order in ORDERS:
-        data.rows.sort(key=ORDERS[order])
+    query = request.GET.get("q", "").strip()[:50]
+    # A page of the ranking, so that the page costs the same for 20 branches or 4,000.
+    ranking = Paginator(dashboards.ranked(data.rows, order, query), RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+    interaction = interaction_figures_for_year(year) if organisation is None else None
     return render(
         request,
         "assessments/dashboard.html",
@@ -133,14 +128,19 @@ def dashboard_view(request):
             "data": data,
             "year": year,
             "order": order,
+            "query": query,
+            "ranking": ranking,
             "organisation": organisation,
             "crumbs": _crumbs(roles, organisation),
             "roots": list(Branch.objects.filter(parent__isnull=True).order_by("sort_order", "code"))
             if organisation is None
             else [],
             "years": range(timezone.localdate().year, 2019, -1),
-            "interaction": interaction_figures_for_year(year) if organisation is None else None,
-            **_chart_context(data),
+            "interaction": interaction,
+            "interaction_rows": interaction["branches"]
+            if interaction and request.GET.get("interaction") == "all"
+            else interaction and interaction["branches"][:INTERACTION_ROWS],
+            **_chart_context(data, ranking.object_list),
         },
     )
 

@@ -270,23 +270,27 @@ def _current_rules() -> list[MeetingRule]:
     return sorted_rules(list(MeetingRule.objects.all()) or meeting_rules())
 
 
+def _held_lessons(branch_ids: list[int], year: int, cutoff: datetime.date, rules):
+    """The host rows of lessons held in *year* up to *cutoff* of the rules' kinds, for the branches."""
+    return LessonHost.objects.filter(
+        COUNTS_FOR_HOST,
+        branch_id__in=branch_ids,
+        lesson__status=HELD,
+        lesson__kind__in=[rule.kind for rule in rules],
+        lesson__start__gte=_local_midnight(datetime.date(year, 1, 1)),
+        lesson__start__lt=_local_midnight(cutoff + datetime.timedelta(days=1)),
+    )
+
+
 def _held_by_kind_and_month(branch_ids: list[int], year: int, on: datetime.date, rules) -> tuple[int, dict]:
     """Months elapsed up to *on*, and branch → kind → month → held lessons; one query."""
     cutoff = _cutoff(year, on)
     months = cutoff.month if cutoff else 0
     counts: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     if cutoff is not None and rules:
-        tz = timezone.get_default_timezone()
         rows = (
-            LessonHost.objects.filter(
-                COUNTS_FOR_HOST,
-                branch_id__in=branch_ids,
-                lesson__status=HELD,
-                lesson__kind__in=[rule.kind for rule in rules],
-                lesson__start__gte=_local_midnight(datetime.date(year, 1, 1)),
-                lesson__start__lt=_local_midnight(cutoff + datetime.timedelta(days=1)),
-            )
-            .annotate(month=ExtractMonth("lesson__start", tzinfo=tz))
+            _held_lessons(branch_ids, year, cutoff, rules)
+            .annotate(month=ExtractMonth("lesson__start", tzinfo=timezone.get_default_timezone()))
             .values("branch_id", "lesson__kind", "month")
             .annotate(n=Count("pk"))
             .order_by()
@@ -297,21 +301,30 @@ def _held_by_kind_and_month(branch_ids: list[int], year: int, on: datetime.date,
 
 
 def meeting_compliance_counts(branch_ids: Iterable[int], year: int, on: datetime.date | None = None) -> dict:
-    """Branch id → (rules met, rules) for *year* up to *on*: the dashboards' figure, without the detail; two queries."""
+    """Branch id → (rules met, rules) for *year* up to *on*: the dashboards' figure, without the detail; two queries.
+
+    A rule is met when the lessons held so far reach its times for every
+    period begun (the same judgement as the detail's RuleCompliance), so the
+    held lessons are counted per branch and kind only, not per month.
+    """
     branch_ids = list(dict.fromkeys(branch_ids))
     if not branch_ids:
         return {}
     rules = _current_rules()
-    months, counts = _held_by_kind_and_month(branch_ids, year, on or _local_today(), rules)
+    cutoff = _cutoff(year, on or _local_today())
+    months = cutoff.month if cutoff else 0
+    held: dict[tuple[int, str], int] = {}
+    if cutoff is not None and rules:
+        held = {
+            (row["branch_id"], row["lesson__kind"]): row["n"]
+            for row in _held_lessons(branch_ids, year, cutoff, rules)
+            .values("branch_id", "lesson__kind")
+            .annotate(n=Count("pk"))
+            .order_by()
+        }
+    required = [(rule.kind, rule.times * _periods_elapsed(rule, months)) for rule in rules]
     return {
-        branch_id: (
-            sum(
-                1
-                for rule in rules
-                if sum(counts[branch_id][rule.kind].values()) >= rule.times * _periods_elapsed(rule, months)
-            ),
-            len(rules),
-        )
+        branch_id: (sum(1 for kind, needed in required if held.get((branch_id, kind), 0) >= needed), len(rules))
         for branch_id in branch_ids
     }
 

@@ -1,0 +1,142 @@
+"""The dashboard ranking is paged and searchable, the hour bands are exact at their bounds, and the
+page costs the same number of queries for 12 branches or 40."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments.models import YearEndAssessment
+from assessments.selectors.dashboards import dashboard
+from assessments.views.yearend import INTERACTION_ROWS, RANKING_PAGE_SIZE
+from branches.models import Branch
+from branches.tests.factories import BranchFactory
+from members.tests.factories import MemberFactory
+from training.models import BranchInteractionFigures
+
+pytestmark = pytest.mark.django_db
+YEAR = 2026
+
+
+def _branch_with_score(number: int, score: int) -> Branch:
+    branch = BranchFactory(name=f"排名测试第{number:02d}支部", code=f"R{number:03d}", sort_order=number)
+    member = MemberFactory(branch=branch)
+    YearEndAssessment.objects.create(member=member, year=YEAR, branch=branch, required_hours=32, score=score)
+    return branch
+
+
+def _ranking_names(html: str) -> list[str]:
+    table = html[html.index('id="branch-ranking"') :]
+    return re.findall(r"<td><a href=\"[^\"]*\">([^<]+)</a>", table)
+
+
+@pytest.fixture
+def ranked_branches():
+    """RANKING_PAGE_SIZE + 5 branches, scores 1, 2, … so that the best is the last one made."""
+    return [_branch_with_score(n, n) for n in range(1, RANKING_PAGE_SIZE + 6)]
+
+
+def test_the_ranking_is_paged_best_first(client, leader, ranked_branches):
+    client.force_login(leader)
+    url = reverse("assessments:dashboard")
+    first = client.get(url, {"year": YEAR}).content.decode()
+    names = _ranking_names(first)
+    assert len(names) == RANKING_PAGE_SIZE
+    assert names[0] == ranked_branches[-1].name and names[1] == ranked_branches[-2].name
+    assert f"1–{RANKING_PAGE_SIZE}" in first and f"{len(ranked_branches)}" in first
+    second = client.get(url, {"year": YEAR, "page": 2}).content.decode()
+    rest = _ranking_names(second)
+    assert rest == [b.name for b in reversed(ranked_branches[:5])]
+    # The phone list numbers the second page from RANKING_PAGE_SIZE + 1, not from 1.
+    phone = second[second.index('id="branch-ranking-phone"') :]
+    assert f">{RANKING_PAGE_SIZE + 1}</span>" in phone and ">1</span>" not in phone
+    # Every branch appears once across the pages; the cards still count every member.
+    assert sorted(names + rest) == sorted(b.name for b in ranked_branches)
+    assert f'data-kpi="members">{len(ranked_branches)}<' in first
+
+
+def test_the_ranking_finds_branches_by_name(client, leader, ranked_branches):
+    client.force_login(leader)
+    html = client.get(reverse("assessments:dashboard"), {"year": YEAR, "q": "第0"}).content.decode()
+    # 第01 … 第09支部, best (09) first.
+    assert _ranking_names(html) == [f"排名测试第{n:02d}支部" for n in range(9, 0, -1)]
+    assert "9" in html[html.index('id="ranking-count"') :][:200]
+    nothing = client.get(reverse("assessments:dashboard"), {"year": YEAR, "q": "没有这个支部"}).content.decode()
+    assert _ranking_names(nothing) == []
+    assert 'data-kpi="members">' + str(len(ranked_branches)) + "<" in nothing
+
+
+def test_sort_order_keeps_the_search(client, leader, ranked_branches):
+    client.force_login(leader)
+    html = client.get(reverse("assessments:dashboard"), {"year": YEAR, "q": "第1"}).content.decode()
+    header = html[html.index('id="branch-ranking"') :]
+    assert "order=name" in header and "q=%E7%AC%AC1" in header
+
+
+def test_the_page_costs_the_same_queries_at_any_size(client, leader, django_assert_num_queries):
+    client.force_login(leader)
+    url = reverse("assessments:dashboard")
+    for n in range(1, 13):
+        _branch_with_score(n, n)
+    client.get(url, {"year": YEAR})
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        client.get(url, {"year": YEAR})
+    for n in range(13, 41):
+        _branch_with_score(n, n)
+    with django_assert_num_queries(len(small)):
+        response = client.get(url, {"year": YEAR, "page": 2})
+    assert len(_ranking_names(response.content.decode())) == 40 - RANKING_PAGE_SIZE
+
+
+def test_interaction_table_shows_the_most_interactive_then_all(client, leader):
+    client.force_login(leader)
+    for n in range(INTERACTION_ROWS + 3):
+        branch = BranchFactory(name=f"互动测试第{n:02d}支部", code=f"I{n:03d}")
+        BranchInteractionFigures.objects.create(
+            branch=branch, year=YEAR, lessons_held=20, lessons_interactive=n, computed_at=timezone.now()
+        )
+    BranchInteractionFigures.objects.create(
+        branch=None, year=YEAR, lessons_held=260, lessons_interactive=78, computed_at=timezone.now()
+    )
+    url = reverse("assessments:dashboard")
+    html = client.get(url, {"year": YEAR}).content.decode()
+    table = html[html.index('id="interaction-branches"') : html.index("</table>", html.index('id="interaction-branches"'))]
+    assert table.count("<tr>") == INTERACTION_ROWS + 1  # the header and the ten best
+    assert f"互动测试第{INTERACTION_ROWS + 2:02d}支部" in table and "互动测试第00支部" not in table
+    assert "interaction=all" in html
+    everything = client.get(url, {"year": YEAR, "interaction": "all"}).content.decode()
+    start = everything.index('id="interaction-branches"')
+    assert everything[start : everything.index("</table>", start)].count("<tr>") == INTERACTION_ROWS + 4
+
+
+@pytest.mark.parametrize(
+    ("total", "required", "band"),
+    [
+        ("0", "32", "lt25"),
+        ("7.9", "32", "lt25"),
+        ("8", "32", "lt50"),  # exactly a quarter starts the next band
+        ("15.9", "32", "lt50"),
+        ("16", "32", "lt75"),
+        ("24", "32", "lt100"),
+        ("31.9", "32", "lt100"),
+        ("32", "32", "met"),
+        ("40", "32", "met"),
+        ("0", "0", "met"),  # nothing required: the requirement is met
+    ],
+)
+def test_hour_bands_at_their_bounds(total, required, band):
+    branch = BranchFactory()
+    member = MemberFactory(branch=branch)
+    YearEndAssessment.objects.create(
+        member=member, year=YEAR, branch=branch, total_hours=Decimal(total), required_hours=Decimal(required)
+    )
+    data = dashboard(YEAR)
+    bands = data.hour_distribution()
+    assert bands[band] == 1 and sum(bands.values()) == 1
+    row = next(r for r in data.rows if r.branch.pk == branch.pk)
+    assert row.meets_hours == (band == "met") and row.members == 1
