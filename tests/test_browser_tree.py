@@ -21,6 +21,9 @@ def test_general_branch_secretary_drills_down_and_is_refused_outside(
     # On a phone the ranking is a list: tap a branch for its figures and the way down.
     ranking = page.locator("#branch-ranking-phone").inner_text()
     assert first.name in ranking and branch_a.name not in ranking
+    # The list is built from the ranking table's rows: numbered from 1, the table itself hidden.
+    assert page.locator("#branch-ranking-phone li .badge").first.inner_text() == "1"
+    assert not page.locator("#branch-ranking").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     # Down to a child branch, then to its member.
     entry = page.locator("#branch-ranking-phone li", has_text=first.name)

@@ -184,9 +184,9 @@ def branch_rows(
         for b in branches
     }
     ids = list(rows)
-    # The chosen branches as a subquery, not an id list: PostgreSQL joins it in one hash, where a
-    # list of hundreds of ids is tested row by row.
-    chosen_ids = chosen.values("pk")
+    # The whole tree as a subquery, which PostgreSQL joins in one hash, where a list of hundreds of ids
+    # is tested row by row; a subtree's few ids go through the (year, branch) indexes.
+    chosen_ids = chosen.values("pk") if branch_ids is None and within is None else ids
     # Cumulative counts (hours at or above a quarter, half, three quarters, all of the requirement):
     # four comparisons a row instead of nine; the bands are their differences.
     at_least = {

@@ -1,7 +1,6 @@
 """Number formats shared by the checkup report's page and PDF, so both print the same text."""
 
 from django import template
-from django.template.defaultfilters import floatformat
 
 register = template.Library()
 
@@ -34,27 +33,3 @@ def whole_percent(value) -> str:
     if value is None or value == "":
         return NONE
     return f"{round(float(value) * 100)}%"
-
-
-# The ranking column each sort order shows on a phone, and how it is printed.
-_RANKING_FIGURES = {
-    "members": ("members", str),
-    "plan": ("plan_completion", whole_percent),
-    "attendance": ("attendance_rate", whole_percent),
-    "hours": ("avg_hours", lambda v: NONE if v is None else str(v)),
-    "meets": ("meets_share", whole_percent),
-    "notes": ("notes_passed", str),
-    "name": (None, None),
-}
-
-
-@register.filter
-def ranking_figure(row, order) -> str:
-    """The figure a ranking row shows for the chosen sort order (the average score by default)."""
-    field, fmt = _RANKING_FIGURES.get(order, ("avg_score", None))
-    if field is None:
-        return ""
-    value = getattr(row, field)
-    if fmt is None:
-        return floatformat(value, 1) or NONE  # as the table prints it
-    return fmt(value)

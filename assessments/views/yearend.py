@@ -117,6 +117,7 @@ def dashboard_view(request):
     else:
         data = dashboards.subtree_dashboard(year, organisation)
     order = request.GET.get("order", "score")
+    order = order if order in dashboards.RANKING_ORDERS else "score"
     query = request.GET.get("q", "").strip()[:50]
     # A page of the ranking, so that the page costs the same for 20 branches or 4,000.
     ranking = Paginator(dashboards.ranked(data.rows, order, query), RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
