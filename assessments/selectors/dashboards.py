@@ -236,7 +236,8 @@ def branch_rows(
         if span is not None:
             row.notes_submitted, row.notes_passed = m["submitted"], m["passed"]
     on = today if period is None else min(today, period[1])
-    for branch_id, (met, rules) in meeting_compliance_counts(ids, year, on).items():
+    compliance = meeting_compliance_counts(ids, year, on, among=None if chosen_ids is ids else chosen_ids)
+    for branch_id, (met, rules) in compliance.items():
         rows[branch_id].compliance_ok, rows[branch_id].compliance_rules = met, rules
     return list(rows.values())
 

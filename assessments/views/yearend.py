@@ -121,7 +121,10 @@ def dashboard_view(request):
     query = request.GET.get("q", "").strip()[:50]
     # A page of the ranking, so that the page costs the same for 20 branches or 4,000.
     ranking = Paginator(dashboards.ranked(data.rows, order, query), RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
-    interaction = interaction_figures_for_year(year) if organisation is None else None
+    interaction = None
+    if organisation is None:
+        every = request.GET.get("interaction") == "all"
+        interaction = interaction_figures_for_year(year, limit=None if every else INTERACTION_ROWS)
     return render(
         request,
         "assessments/dashboard.html",
@@ -138,9 +141,6 @@ def dashboard_view(request):
             else [],
             "years": range(timezone.localdate().year, 2019, -1),
             "interaction": interaction,
-            "interaction_rows": interaction["branches"]
-            if interaction and request.GET.get("interaction") == "all"
-            else interaction and interaction["branches"][:INTERACTION_ROWS],
             **_chart_context(data, ranking.object_list),
         },
     )

@@ -3,7 +3,8 @@
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Avg, Count
+from django.db.models import Avg, Case, Count, F, FloatField, Value, When
+from django.db.models.functions import Cast
 
 from members.models import Member
 from training.models import (
@@ -179,12 +180,22 @@ def lessons_with_quiz(lesson_ids) -> set[int]:
     )
 
 
-def interaction_figures_for_year(year: int, *, branch_ids=None) -> dict:
-    """The ledger's interaction rows of *year*: the bureau's and each organising branch's, most interactive first."""
+def interaction_figures_for_year(year: int, *, limit: int | None = None) -> dict:
+    """The ledger's interaction rows of *year*: the bureau's, and the organising branches' most interactive first
+    (share of lessons held with interaction, then name), the first *limit* of them; three queries at any size."""
     from training.models import BranchInteractionFigures
 
-    rows = list(BranchInteractionFigures.objects.filter(year=year).select_related("branch"))
-    bureau = next((r for r in rows if r.branch_id is None), None)
-    branches = [r for r in rows if r.branch_id is not None and (branch_ids is None or r.branch_id in branch_ids)]
-    branches.sort(key=lambda r: (-(r.interactive_share or 0), r.branch.name))
-    return {"bureau": bureau, "branches": branches}
+    rows = BranchInteractionFigures.objects.filter(year=year)
+    share = Case(
+        When(lessons_held=0, then=Value(0.0)),
+        default=Cast("lessons_interactive", FloatField()) / F("lessons_held"),
+        output_field=FloatField(),
+    )
+    branches = (
+        rows.filter(branch__isnull=False).select_related("branch").alias(share=share).order_by("-share", "branch__name")
+    )
+    return {
+        "bureau": rows.filter(branch__isnull=True).first(),
+        "branches": list(branches if limit is None else branches[:limit]),
+        "branch_count": rows.filter(branch__isnull=False).count(),
+    }
