@@ -113,7 +113,7 @@ def dashboard_view(request):
     if elsewhere is not None:
         return elsewhere
     if organisation is None:
-        data = dashboards.dashboard(year)
+        data = dashboards.dashboard(year, compliance=False)
     else:
         data = dashboards.subtree_dashboard(year, organisation)
     order = request.GET.get("order", "score")
@@ -121,6 +121,8 @@ def dashboard_view(request):
     query = request.GET.get("q", "").strip()[:50]
     # A page of the ranking, so that the page costs the same for 20 branches or 4,000.
     ranking = Paginator(dashboards.ranked(data.rows, order, query), RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+    if organisation is None:
+        dashboards.add_compliance(ranking.object_list, year)
     interaction = None
     if organisation is None:
         every = request.GET.get("interaction") == "all"

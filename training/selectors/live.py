@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Avg, Case, Count, F, FloatField, Value, When
+from django.db.models import Avg, Case, Count, F, FloatField, Value, When, Window
 from django.db.models.functions import Cast
 
 from members.models import Member
@@ -182,7 +182,7 @@ def lessons_with_quiz(lesson_ids) -> set[int]:
 
 def interaction_figures_for_year(year: int, *, limit: int | None = None) -> dict:
     """The ledger's interaction rows of *year*: the bureau's, and the organising branches' most interactive first
-    (share of lessons held with interaction, then name), the first *limit* of them; three queries at any size."""
+    (share of lessons held with interaction, then name), the first *limit* of them; two queries at any size."""
     from training.models import BranchInteractionFigures
 
     rows = BranchInteractionFigures.objects.filter(year=year)
@@ -192,10 +192,15 @@ def interaction_figures_for_year(year: int, *, limit: int | None = None) -> dict
         output_field=FloatField(),
     )
     branches = (
-        rows.filter(branch__isnull=False).select_related("branch").alias(share=share).order_by("-share", "branch__name")
+        rows.filter(branch__isnull=False)
+        .select_related("branch")
+        .alias(share=share)
+        .annotate(branch_count=Window(Count("pk")))  # every branch's row, counted before the limit
+        .order_by("-share", "branch__name")
     )
+    shown = list(branches if limit is None else branches[:limit])
     return {
         "bureau": rows.filter(branch__isnull=True).first(),
-        "branches": list(branches if limit is None else branches[:limit]),
-        "branch_count": rows.filter(branch__isnull=False).count(),
+        "branches": shown,
+        "branch_count": shown[0].branch_count if shown else 0,
     }
