@@ -67,7 +67,8 @@ def seed_scale(name: str, *, stdout=None, today: datetime.date | None = None, **
         indicators[year] = (assessed, time.perf_counter() - t0)
         loader.record(f"indicators_recompute({year})", assessed, indicators[year][1])
     if loader.postgres:
-        loader.timed("VACUUM / ANALYZE", lambda: _analyze(["assessments_yearendassessment"]), rows=None)
+        # The ledger's tables, filled by the recompute after the first ANALYZE.
+        loader.timed("VACUUM / ANALYZE", lambda: _analyze(LEDGER_TABLES), rows=None)
     seconds = time.perf_counter() - started
     say(loader.table(seconds))
     created = {
@@ -133,6 +134,14 @@ def _summary(name, *, created, timings, indicators, seconds) -> dict:
         "indicators": indicators,
         "seconds": seconds,
     }
+
+
+LEDGER_TABLES = [
+    "assessments_yearendassessment",
+    "training_memberyearfigures",
+    "training_branchmonthfigures",
+    "training_branchinteractionfigures",
+]
 
 
 def _analyze(tables) -> None:
