@@ -12,14 +12,13 @@ that is too weak answers 403.
 """
 
 from dataclasses import dataclass, field
-from functools import cached_property, wraps
+from functools import cache, cached_property, wraps
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count, Exists, F, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -209,46 +208,59 @@ def _member_row(user) -> _MemberRow:
     current committee post (a LEFT JOIN; one row with none), each carrying
     the leadership checks, whether the post's organisation has anything below
     it, and the unread count as subqueries. A branch secretary (a leaf) and a
-    plain member pay this one query; subtrees cost one more.
+    plain member pay this one query; subtrees cost one more. The statement is
+    written once per process (_member_row_sql): built by the ORM on every
+    request it cost several times its own run.
     """
-    today = timezone.localdate()
-    current_committee = FilteredRelation(
-        "posts",
-        condition=Q(posts__kind__in=COMMITTEE_POST_KINDS, posts__start_on__lte=today)
-        & (Q(posts__end_on__isnull=True) | Q(posts__end_on__gte=today)),
-    )
-    unread = (
-        Notification.objects.filter(recipient=OuterRef("pk"), channel="in_app", read_at__isnull=True)
-        .order_by()
-        .values("recipient_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    below_post = Branch.objects.filter(parent_id=OuterRef("committee_post__branch_id"))
-    rows = list(
-        Member.objects.filter(user=user)
-        .select_related("branch")
-        .annotate(
-            committee_post=current_committee,
-            committee_branch=F("committee_post__branch_id"),
-            committee_has_children=Exists(below_post),
-            in_leadership_group=Exists(Group.objects.filter(user=user.pk, name=LEADERSHIP_GROUP)),
-            has_leadership_scope=Exists(LeadershipScope.objects.filter(user=user.pk)),
-            unread_count=Coalesce(Subquery(unread[:1]), Value(0), output_field=IntegerField()),
-        )
-    )
+    sql, member_columns, branch_columns = _member_row_sql()
+    today = connection.ops.adapt_datefield_value(timezone.localdate())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [LEADERSHIP_GROUP, *COMMITTEE_POST_KINDS, today, today, user.pk])
+        rows = cursor.fetchall()
     if not rows:
         return _MemberRow(None, frozenset(), False, False, False, None)
-    member = rows[0]
-    posts = [row for row in rows if row.committee_branch is not None]
+    first = rows[0]
+    n_member, n_branch = len(member_columns), len(branch_columns)
+    member = Member.from_db(connection.alias, member_columns, first[:n_member])
+    branch = Branch.from_db(connection.alias, branch_columns, first[n_member : n_member + n_branch])
+    Member._meta.get_field("branch").set_cached_value(member, branch)
+    extra = [row[n_member + n_branch :] for row in rows]  # (committee branch, has children, group, scope, unread)
+    posts = [row for row in extra if row[0] is not None]
     return _MemberRow(
         member=member,
-        committee_roots=frozenset(row.committee_branch for row in posts),
-        roots_have_children=any(row.committee_has_children for row in posts),
-        in_group=member.in_leadership_group,
-        has_scope=member.has_leadership_scope,
-        unread=member.unread_count,
+        committee_roots=frozenset(row[0] for row in posts),
+        roots_have_children=any(bool(row[1]) for row in posts),
+        in_group=bool(extra[0][2]),
+        has_scope=bool(extra[0][3]),
+        unread=extra[0][4],
     )
+
+
+@cache
+def _member_row_sql() -> tuple[str, list[str], list[str]]:
+    """(the statement, the member's field names, the branch's) for _member_row; its parameters: the
+    leadership group's name, the committee post kinds, today twice, the user."""
+    member_fields = Member._meta.concrete_fields
+    branch_fields = Branch._meta.concrete_fields
+    columns = [f"m.{connection.ops.quote_name(f.column)}" for f in member_fields]
+    columns += [f"b.{connection.ops.quote_name(f.column)}" for f in branch_fields]
+    post = Member._meta.get_field("posts").related_model
+    user_groups = get_user_model().groups.through
+    kinds = ", ".join(["%s"] * len(COMMITTEE_POST_KINDS))
+    sql = (
+        f"SELECT {', '.join(columns)}, p.branch_id, "
+        f"EXISTS (SELECT 1 FROM {_table(Branch)} c WHERE c.parent_id = p.branch_id), "
+        f"EXISTS (SELECT 1 FROM {_table(user_groups)} ug JOIN {_table(Group)} g ON g.id = ug.group_id "
+        f"WHERE ug.user_id = m.user_id AND g.name = %s), "
+        f"EXISTS (SELECT 1 FROM {_table(LeadershipScope)} s WHERE s.user_id = m.user_id), "
+        f"(SELECT COUNT(*) FROM {_table(Notification)} n "
+        f"WHERE n.recipient_id = m.id AND n.channel = 'in_app' AND n.read_at IS NULL) "
+        f"FROM {_table(Member)} m JOIN {_table(Branch)} b ON b.id = m.branch_id "
+        f"LEFT JOIN {_table(post)} p ON p.member_id = m.id AND p.kind IN ({kinds}) "
+        f"AND p.start_on <= %s AND (p.end_on IS NULL OR p.end_on >= %s) "
+        f"WHERE m.user_id = %s"
+    )
+    return sql, [f.attname for f in member_fields], [f.attname for f in branch_fields]
 
 
 def own_member(request, *, hidden: bool = False) -> Member:

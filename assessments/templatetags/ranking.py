@@ -37,7 +37,9 @@ def ranking_rows(page, year: int) -> SafeString:
     def cells(index, r):
         branch = r.branch
         if getattr(branch, "child_count", 0):
-            name = format_html('<a href="?year={}&org={}">{}</a> <span class="small text-muted">›</span>', year, branch.pk, branch.name)
+            name = format_html(
+                '<a href="?year={}&org={}">{}</a> <span class="small text-muted">›</span>', year, branch.pk, branch.name
+            )
         else:
             name = format_html('<a href="{}?year={}">{}</a>', branch_url.format(branch.pk), year, branch.name)
         badge, label = badges.get(r.status, draft)

@@ -108,7 +108,7 @@ def test_dashboard_page_shows_the_same_figures(client, known, leader):
 
 
 def test_chart_series_match(known):
-    from assessments.selectors.dashboards import chart_data
+    from assessments.selectors.charts import chart_data
 
     data = dashboard(2026, today=TODAY)
     charts = chart_data(data)

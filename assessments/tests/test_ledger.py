@@ -366,7 +366,7 @@ def test_export_cells_and_chart_series_are_the_same_figures(story):
     from openpyxl import load_workbook
 
     from assessments.exports.dashboard import dashboard_xlsx
-    from assessments.selectors.dashboards import chart_data
+    from assessments.selectors.charts import chart_data
 
     c = story["c"]
     one = dashboard(YEAR, branch_ids=[c.pk], today=TODAY)

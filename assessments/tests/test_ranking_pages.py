@@ -104,7 +104,9 @@ def test_interaction_table_shows_the_most_interactive_then_all(client, leader):
     )
     url = reverse("assessments:dashboard")
     html = client.get(url, {"year": YEAR}).content.decode()
-    table = html[html.index('id="interaction-branches"') : html.index("</table>", html.index('id="interaction-branches"'))]
+    table = html[
+        html.index('id="interaction-branches"') : html.index("</table>", html.index('id="interaction-branches"'))
+    ]
     assert table.count("<tr>") == INTERACTION_ROWS + 1  # the header and the ten best
     assert f"互动测试第{INTERACTION_ROWS + 2:02d}支部" in table and "互动测试第00支部" not in table
     assert "interaction=all" in html

@@ -13,6 +13,7 @@ from assessments.forms.yearend import ApplyToAllForm, ReopenForm, SchemeForm, Se
 from assessments.models import BranchAssessment, YearEndAssessment
 from assessments.permissions import get_assessed_branch, get_assessed_member
 from assessments.selectors import dashboards as dashboards
+from assessments.selectors.charts import chart_data
 from assessments.selectors.history import history_rows
 from assessments.services.indicators import indicators_recompute, scheme_for
 from assessments.services.yearend import (
@@ -40,7 +41,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _chart_context(data, rows=None) -> dict:
-    charts = dashboards.chart_data(data, rows)
+    charts = chart_data(data, rows)
     return {
         "charts": charts,
         "hour_rows": list(zip(charts["hours_labels"], charts["hours_values"], strict=True)),

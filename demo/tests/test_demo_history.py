@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from assessments.models import BranchAssessment, CheckupReport, YearEndAssessment
-from assessments.selectors.dashboards import chart_data, dashboard
+from assessments.selectors.charts import chart_data
+from assessments.selectors.dashboards import dashboard
 from assessments.services.reports import report_compile
 from training.models import (
     AssignmentTarget,
