@@ -102,7 +102,24 @@ def database_summary(opts) -> str:
     return f"`{name}`: " + ", ".join(counts)
 
 
-def render(rows, opts, summary: str, elapsed: float) -> str:
+def calibrate() -> float:
+    """Milliseconds for a fixed pure-Python loop (a million multiply-adds), the best of five.
+
+    The shared machine's speed drifts by a third or more over minutes with its
+    load average unchanged (the same loop: 41 to 78 ms); this figure, taken
+    before and after the run, says how quick the CPU was while the absolute
+    times were measured.
+    """
+    best = float("inf")
+    for _ in range(5):
+        started, total = time.perf_counter(), 0
+        for i in range(1_000_000):
+            total += i * i
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
+def render(rows, opts, summary: str, elapsed: float, speed: tuple[float, float] | None = None) -> str:
     from django.utils import timezone
 
     header = ["", "Scenario", "Median", "Queries", "Floor", "Ratio", "Target", "Met", "Load before → after"]
@@ -117,6 +134,16 @@ def render(rows, opts, summary: str, elapsed: float) -> str:
         f"{os.cpu_count()} (the CPUs) other work was competing for them, marked **busy**. Each floor is "
         "measured in the same run, alternating with its scenario, so both see the same load.",
         "",
+        *(
+            [
+                f"CPU speed: a fixed pure-Python loop (a million multiply-adds) took {speed[0]:.0f} ms before the "
+                f"run and {speed[1]:.0f} ms after (best of five; this machine has taken 41 to 78 ms for it), "
+                "so absolute times are only comparable between runs at a similar speed.",
+                "",
+            ]
+            if speed
+            else []
+        ),
         "| " + " | ".join(header) + " |",
         "|" + "|".join("---" for _ in header) + "|",
     ]
@@ -142,6 +169,7 @@ def main(argv=None) -> int:
     from bench import http, live, scenarios, sweep
 
     started = time.perf_counter()
+    speed_before = calibrate()
     summary = database_summary(opts)
     plan = {
         "a": lambda: [scenarios.dashboard_scenario(opts), *scenarios.subtree_dashboard_scenarios(opts)],
@@ -170,7 +198,7 @@ def main(argv=None) -> int:
             row.load = load_label(load_before, os.getloadavg()[0])
         rows += done
         print(f"bench: scenario {key} took {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
-    table = render(rows, opts, summary, time.perf_counter() - started)
+    table = render(rows, opts, summary, time.perf_counter() - started, (speed_before, calibrate()))
     print(table)
     if opts.output:
         opts.output.parent.mkdir(parents=True, exist_ok=True)
