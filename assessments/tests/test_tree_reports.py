@@ -56,7 +56,7 @@ def test_a_subtree_report_runs_a_fixed_number_of_queries(data, committee):
         branch = BranchFactory(name=f"新支部{n}", code=f"new{n}", parent=committee)
         MemberFactory.create_batch(3, branch=branch)
     indicators_recompute(2026, today=TODAY)
-    assert count() == small == 15
+    assert count() == small == 14
 
 
 def test_scoped_leader_requests_reads_a_subtree_report_and_another_bureau_gets_404(

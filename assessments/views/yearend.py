@@ -100,7 +100,10 @@ def _crumbs(roles, organisation: Branch | None) -> list[Branch]:
     """The organisations above *organisation* that the user may open, root first."""
     if organisation is None:
         return []
-    return [b for b in ancestors_of(organisation) if roles.leads(b.pk) or b.pk in roles.committee_branch_ids]
+    allowed = [pk for pk in organisation.ancestor_ids[:-1] if roles.leads(pk) or pk in roles.committee_branch_ids]
+    if not allowed:  # nothing above to open: no query
+        return []
+    return [b for b in ancestors_of(organisation) if b.pk in allowed]
 
 
 def dashboard_view(request):

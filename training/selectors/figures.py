@@ -3,7 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Max
+from django.db.models import Exists, Max
 
 from members.models import StaleFigures
 from training.models import BranchMonthFigures
@@ -16,9 +16,19 @@ class Freshness:
 
 
 def figures_freshness(year: int) -> Freshness:
-    """When *year*'s figures were last recomputed, and whether a change waits; two queries.
+    """When *year*'s figures were last recomputed, and whether a change waits; one query (two before the
+    year's first count).
 
     Every refresh rewrites the bureau's month rows, so their time is the ledger's.
     """
-    computed = BranchMonthFigures.objects.filter(year=year, branch__isnull=True).aggregate(at=Max("computed_at"))["at"]
-    return Freshness(computed_at=computed, pending=StaleFigures.objects.filter(year=year).exists())
+    waiting = StaleFigures.objects.filter(year=year)
+    row = (
+        BranchMonthFigures.objects.filter(year=year, branch__isnull=True)
+        .values("year")
+        .annotate(at=Max("computed_at"), pending=Exists(waiting))
+        .order_by("year")
+        .first()
+    )
+    if row is None:
+        return Freshness(computed_at=None, pending=waiting.exists())
+    return Freshness(computed_at=row["at"], pending=row["pending"])
