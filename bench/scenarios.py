@@ -165,7 +165,8 @@ def dashboard_scenario(opts) -> Row:
         {
             "page": get,
             "floor": lambda: floors.dashboard_raw(opts.year, today),
-            "selector": lambda: dashboard(opts.year),
+            # As the page reads it: 三会一课 is counted afterwards, for the ranking page on show only.
+            "selector": lambda: dashboard(opts.year, compliance=False),
         },
         opts.runs,
     )
@@ -187,8 +188,8 @@ def dashboard_scenario(opts) -> Row:
     row.target = "median ≤ 100 ms; ≤ 1.5 (or ≤ floor + 50 ms when the floor < 100 ms); constant queries"
     row.met = fast_enough and constant
     row.notes.append(
-        f"dashboard(year) alone takes {ms(selector.median)}; the rest of the page "
-        f"(roles, charts, template) {ms(max(page.median - selector.median, 0))}."
+        f"dashboard(year) alone, as the page reads it, takes {ms(selector.median)}; the rest of the page "
+        f"(roles, 三会一课 of the ranking page, charts, template) {ms(max(page.median - selector.median, 0))}."
     )
     same = floors.dashboard_key_figures(dashboard(opts.year)) == floors.dashboard_key_figures_raw(
         floors.dashboard_raw(opts.year, today)
