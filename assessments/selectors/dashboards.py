@@ -188,7 +188,8 @@ def branch_rows(
     ids = list(rows)
     # The whole tree as a subquery, which PostgreSQL joins in one hash, where a list of hundreds of ids
     # is tested row by row; a subtree's few ids go through the (year, branch) indexes.
-    chosen_ids = chosen.values("pk") if branch_ids is None and within is None else ids
+    whole_tree = branch_ids is None and within is None
+    chosen_ids = chosen.values("pk") if whole_tree else ids
     # Cumulative counts (hours at or above a quarter, half, three quarters, all of the requirement):
     # four comparisons a row instead of nine; the bands are their differences.
     at_least = {
@@ -239,7 +240,7 @@ def branch_rows(
             row.notes_submitted, row.notes_passed = m["submitted"], m["passed"]
     if compliance:
         on = today if period is None else min(today, period[1])
-        counts = meeting_compliance_counts(ids, year, on, among=None if chosen_ids is ids else chosen_ids)
+        counts = meeting_compliance_counts(ids, year, on, among=chosen_ids if whole_tree else None)
         for branch_id, (met, rules) in counts.items():
             rows[branch_id].compliance_ok, rows[branch_id].compliance_rules = met, rules
     return list(rows.values())

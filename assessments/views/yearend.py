@@ -125,10 +125,9 @@ def dashboard_view(request):
     query = request.GET.get("q", "").strip()[:50]
     # A page of the ranking, so that the page costs the same for 20 branches or 4,000.
     ranking = Paginator(dashboards.ranked(data.rows, order, query), RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
-    if organisation is None:
-        dashboards.add_compliance(ranking.object_list, year)
     interaction = None
     if organisation is None:
+        dashboards.add_compliance(ranking.object_list, year)
         every = request.GET.get("interaction") == "all"
         interaction = interaction_figures_for_year(year, limit=None if every else INTERACTION_ROWS)
     return render(
