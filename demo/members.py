@@ -332,19 +332,29 @@ def plan_members(today: datetime.date) -> list[MemberPlan]:
     Only probationary members' joining dates follow *today*, so that they
     always joined within the last year; the random draws do not depend on it.
     """
-    rng = random.Random(SEED)
-    used_names, used_ids, used_phones = set(), set(), set()
     demo_users = {(login.branch, login.index): login.username for login in DEMO_LOGINS}
+
+    def role(org, index, serial):
+        post = COMMITTEE[index][0] if index < len(COMMITTEE) else None
+        # Every committee member has an account, plus one plain member per branch.
+        username = demo_users.get((org.code, index))
+        if username is None and (post or index == len(COMMITTEE)):
+            username = f"m{serial:04d}"
+        return post, index >= org.size - org.probationary, username
+
+    return plan_people(ORGANISATION, role, rng=random.Random(SEED), today=today, used=(set(), set(), set()))
+
+
+def plan_people(orgs, role, *, rng, today, used) -> list[MemberPlan]:
+    """Plan every member of *orgs* in order; *role*(org, index, serial) gives (post, probationary, username).
+
+    *used* is (names, id numbers, phones) already drawn, filled in as members are planned.
+    """
+    used_names, used_ids, used_phones = used
     plans = []
-    for org in ORGANISATION:
+    for org in orgs:
         for index in range(org.size):
-            serial = len(plans) + 1
-            post = COMMITTEE[index][0] if index < len(COMMITTEE) else None
-            probationary = index >= org.size - org.probationary
-            # Every committee member has an account, plus one plain member per branch.
-            username = demo_users.get((org.code, index))
-            if username is None and (post or index == len(COMMITTEE)):
-                username = f"m{serial:04d}"
+            post, probationary, username = role(org, index, len(plans) + 1)
             plans.append(
                 _plan_member(
                     rng,

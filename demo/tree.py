@@ -17,9 +17,9 @@ from demo.members import (
     DEMO_PASSWORD,
     POSTS_START_ON,
     OrgSpec,
-    _plan_member,
     _seed_users,
     plan_members,
+    plan_people,
 )
 from members.models import Member, Membership, Post
 
@@ -59,26 +59,14 @@ def seed_general_branch() -> dict:
     used_names = {p.surname + p.given_name for p in bureau}
     used_ids = {p.fields["id_number"] for p in bureau}
     used_phones = {p.fields["phone"] for p in bureau}
-    rng = random.Random(SEED)
-    plans = []
-    for org in (GENERAL_BRANCH, *CHILDREN):
-        for index in range(org.size):
-            post = Post.Kind.SECRETARY if index == 0 else None
-            username = GB_SECRETARY_USERNAME if org is GENERAL_BRANCH else None
-            plans.append(
-                _plan_member(
-                    rng,
-                    org,
-                    index,
-                    post=post,
-                    probationary=False,
-                    username=username,
-                    today=today,
-                    used_names=used_names,
-                    used_ids=used_ids,
-                    used_phones=used_phones,
-                )
-            )
+
+    def role(org, index, _serial):
+        post = Post.Kind.SECRETARY if index == 0 else None
+        username = GB_SECRETARY_USERNAME if org is GENERAL_BRANCH else None
+        return post, False, username
+
+    used = (used_names, used_ids, used_phones)
+    plans = plan_people((GENERAL_BRANCH, *CHILDREN), role, rng=random.Random(SEED), today=today, used=used)
     with transaction.atomic():
         branches = {PARENT_CODE: Branch.objects.get(code=PARENT_CODE)}
         for org in (GENERAL_BRANCH, *CHILDREN):
