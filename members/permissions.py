@@ -24,7 +24,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from branches.models import Branch
-from members.models import LeadershipScope, Member, Notification
+from members.models import LeadershipScope, Member, Notification, Post
 from members.querysets import COMMITTEE_POST_KINDS
 
 LEADERSHIP_GROUP = "leadership"
@@ -244,7 +244,6 @@ def _member_row_sql() -> tuple[str, list[str], list[str]]:
     branch_fields = Branch._meta.concrete_fields
     columns = [f"m.{connection.ops.quote_name(f.column)}" for f in member_fields]
     columns += [f"b.{connection.ops.quote_name(f.column)}" for f in branch_fields]
-    post = Member._meta.get_field("posts").related_model
     user_groups = get_user_model().groups.through
     kinds = ", ".join(["%s"] * len(COMMITTEE_POST_KINDS))
     sql = (
@@ -256,7 +255,7 @@ def _member_row_sql() -> tuple[str, list[str], list[str]]:
         f"(SELECT COUNT(*) FROM {_table(Notification)} n "
         f"WHERE n.recipient_id = m.id AND n.channel = 'in_app' AND n.read_at IS NULL) "
         f"FROM {_table(Member)} m JOIN {_table(Branch)} b ON b.id = m.branch_id "
-        f"LEFT JOIN {_table(post)} p ON p.member_id = m.id AND p.kind IN ({kinds}) "
+        f"LEFT JOIN {_table(Post)} p ON p.member_id = m.id AND p.kind IN ({kinds}) "
         f"AND p.start_on <= %s AND (p.end_on IS NULL OR p.end_on >= %s) "
         f"WHERE m.user_id = %s"
     )

@@ -33,10 +33,12 @@ def ranking_rows(page, year: int) -> SafeString:
     badges = _badges()
     draft = ("light border", _("open"))
     branch_url = reverse("assessments:branch_dashboard", args=[0]).replace("/0/", "/{}/")
+    first = page.start_index()
 
     def cells(index, r):
         branch = r.branch
-        if getattr(branch, "child_count", 0):
+        organisation = bool(getattr(branch, "child_count", 0))  # an organisation with branches below
+        if organisation:
             name = format_html(
                 '<a href="?year={}&org={}">{}</a> <span class="small text-muted">›</span>', year, branch.pk, branch.name
             )
@@ -45,8 +47,8 @@ def ranking_rows(page, year: int) -> SafeString:
         badge, label = badges.get(r.status, draft)
         return (
             branch.pk,
-            page.start_index() + index,
-            " data-organisation" if getattr(branch, "child_count", 0) else "",
+            first + index,
+            " data-organisation" if organisation else "",
             name,
             r.members,
             r.lessons_held,
