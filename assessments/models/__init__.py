@@ -1,4 +1,5 @@
 from assessments.models.awards import BranchRating, BranchRatingScore, RatingCriterion, StarAward, StarCategory
+from assessments.models.figures import BranchYearFigures
 from assessments.models.reports import CheckupReport
 from assessments.models.supervision import RectificationEvidence, RectificationItem, SupervisionVisit
 from assessments.models.yearend import AssessmentScheme, BranchAssessment, YearEndAssessment
@@ -8,6 +9,7 @@ __all__ = [
     "BranchAssessment",
     "BranchRating",
     "BranchRatingScore",
+    "BranchYearFigures",
     "CheckupReport",
     "RatingCriterion",
     "RectificationEvidence",

@@ -30,11 +30,12 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Avg, Count, F, IntegerField, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
 
-from assessments.models import BranchAssessment, RectificationItem, YearEndAssessment
+from assessments.models import BranchAssessment, BranchYearFigures, RectificationItem, YearEndAssessment
+from assessments.services.branch_figures import EVALUATION_FIELDS, HOUR_SHARES
 from branches.models import Branch
 from members.models import Member
 from training.models import AssignmentTarget, BranchMonthFigures, Lesson, LessonHost, StudyPlanItem
@@ -49,12 +50,10 @@ HOUR_BUCKETS = [
     ("lt100", Decimal("0.75"), Decimal("1")),
     ("met", Decimal("1"), None),
 ]
-# Each band's lower bound: members at or above it, counted in SQL; a band is the difference of two.
-HOUR_THRESHOLDS = [(name, low) for name, low, _high in HOUR_BUCKETS if low is not None]
 
 
 def _hour_bands(members: int, at_least: list[int]) -> dict[str, int]:
-    """Members per hour band from the cumulative counts at each band's lower bound (HOUR_THRESHOLDS)."""
+    """Members per hour band from the cumulative counts at each band's lower bound (stored, HOUR_SHARES)."""
     bounds = [members, *at_least, 0]
     return {name: bounds[i] - bounds[i + 1] for i, (name, _low, _high) in enumerate(HOUR_BUCKETS)}
 
@@ -140,27 +139,12 @@ def branch_rows(
     """
     today = today or timezone.localdate()
     span = _span(year, period)
-    plan_months = Q() if span is None else Q(month__gte=span[0].month, month__lte=span[1].month)
     overdue = (
         RectificationItem.objects.filter(visit__branch=OuterRef("pk"), deadline__lt=today)
         .exclude(status=RectificationItem.Status.DONE)
         .order_by()
         .values("visit__branch")
         .annotate(n=Count("pk"))
-        .values("n")
-    )
-    planned = (
-        StudyPlanItem.objects.filter(plan_months, plan__branch=OuterRef("pk"), plan__year=year)
-        .order_by()
-        .values("plan__branch")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    plan_done = (
-        StudyPlanItem.objects.filter(plan_months, plan__branch=OuterRef("pk"), plan__year=year, lessons__status="held")
-        .order_by()
-        .values("plan__branch")
-        .annotate(n=Count("pk", distinct=True))
         .values("n")
     )
     status = BranchAssessment.objects.filter(branch=OuterRef("pk"), year=year).values("status")[:1]
@@ -171,18 +155,11 @@ def branch_rows(
         chosen = chosen.filter(path__startswith=within.path)
     branches = chosen.annotate(
         overdue_items=Coalesce(Subquery(overdue, output_field=IntegerField()), 0),
-        lessons_planned=Coalesce(Subquery(planned, output_field=IntegerField()), 0),
-        plan_done=Coalesce(Subquery(plan_done, output_field=IntegerField()), 0),
         assessment_status=Subquery(status),
+        **({} if span is None else _plan_in_period(year, span)),
     ).order_by("sort_order", "code")
     rows = {
-        b.pk: BranchRow(
-            branch=b,
-            overdue_items=b.overdue_items,
-            lessons_planned=b.lessons_planned,
-            plan_done=b.plan_done,
-            status=b.assessment_status or "draft",
-        )
+        b.pk: BranchRow(branch=b, overdue_items=b.overdue_items, status=b.assessment_status or "draft")
         for b in branches
     }
     ids = list(rows)
@@ -190,36 +167,51 @@ def branch_rows(
     # is tested row by row; a subtree's few ids go through the (year, branch) indexes.
     whole_tree = branch_ids is None and within is None
     chosen_ids = chosen.values("pk") if whole_tree else ids
-    # Cumulative counts (hours at or above a quarter, half, three quarters, all of the requirement):
-    # four comparisons a row instead of nine; the bands are their differences.
-    at_least = {
-        f"at_{name}": Count("pk", filter=Q(total_hours__gte=F("required_hours") * share))
-        for name, share in HOUR_THRESHOLDS
+    for figures in BranchYearFigures.objects.filter(year=year, branch_id__in=chosen_ids):
+        _fill_from_year(rows[figures.branch_id], figures)
+    if span is not None:
+        _fill_from_months(rows, year, chosen_ids, _months(span))
+        for branch in branches:
+            rows[branch.pk].lessons_planned, rows[branch.pk].plan_done = branch.planned_in_period, branch.done_in_period
+    if compliance:
+        on = today if period is None else min(today, period[1])
+        counts = meeting_compliance_counts(ids, year, on, among=chosen_ids if whole_tree else None)
+        for branch_id, (met, rules) in counts.items():
+            rows[branch_id].compliance_ok, rows[branch_id].compliance_rules = met, rules
+    return list(rows.values())
+
+
+def _plan_in_period(year: int, span: Period) -> dict:
+    """Annotations for a branch: its plan items of the period's months, and those with a lesson held."""
+    items = StudyPlanItem.objects.filter(
+        plan__branch=OuterRef("pk"), plan__year=year, month__gte=span[0].month, month__lte=span[1].month
+    ).order_by()
+    planned = items.values("plan__branch").annotate(n=Count("pk")).values("n")
+    done = items.filter(lessons__status="held").values("plan__branch").annotate(n=Count("pk", distinct=True))
+    return {
+        "planned_in_period": Coalesce(Subquery(planned, output_field=IntegerField()), 0),
+        "done_in_period": Coalesce(Subquery(done.values("n"), output_field=IntegerField()), 0),
     }
-    assessments = (
-        YearEndAssessment.objects.filter(year=year, branch_id__in=chosen_ids)
-        .values("branch_id")
-        .annotate(
-            members=Count("pk"),
-            hours=Sum("total_hours"),
-            notes_submitted=Sum("notes_submitted"),
-            notes_passed=Sum("notes_passed"),
-            avg_score=Avg("score"),
-            computed_at=Max("computed_at"),
-            **{f"e_{e or 'none'}": Count("pk", filter=Q(evaluation=e)) for e in [*EVALUATIONS, ""]},
-            **at_least,
-        )
-        .order_by()
-    )
-    for a in assessments:
-        row = rows[a["branch_id"]]
-        row.members, row.meets_hours, row.total_hours = a["members"], a["at_met"], a["hours"] or Decimal("0")
-        row.notes_submitted, row.notes_passed = a["notes_submitted"] or 0, a["notes_passed"] or 0
-        row.avg_score = a["avg_score"]
-        row.computed_at = a["computed_at"]
-        row.evaluations = {e or "none": a[f"e_{e or 'none'}"] for e in [*EVALUATIONS, ""]}
-        row.hour_buckets = _hour_bands(a["members"], [a[f"at_{name}"] for name, _share in HOUR_THRESHOLDS])
-    months = _months(span)
+
+
+def _fill_from_year(row: BranchRow, figures: BranchYearFigures) -> None:
+    """The branch's stored figures of the year (assessments.services.branch_figures) on its row."""
+    row.members, row.meets_hours, row.total_hours = figures.members, figures.meets_hours, figures.total_hours
+    row.notes_submitted, row.notes_passed = figures.notes_submitted, figures.notes_passed
+    row.avg_score = figures.score_sum / figures.members if figures.members else None
+    row.computed_at = figures.computed_at
+    row.evaluations = {value or "none": getattr(figures, name) for value, name in EVALUATION_FIELDS.items()}
+    row.hour_buckets = _hour_bands(figures.members, [getattr(figures, name) for name, _share in HOUR_SHARES])
+    row.lessons_held, row.notes_reviewed = figures.lessons_held, figures.notes_reviewed
+    row.attendance_rows, row.attended = figures.attendance_rows, figures.attended
+    row.lessons_planned, row.plan_done = figures.lessons_planned, figures.plan_done
+
+
+def _fill_from_months(rows: dict[int, BranchRow], year: int, chosen_ids, months: list[int]) -> None:
+    """A period's dated figures on the rows: the month rows of its months, summed."""
+    for row in rows.values():
+        row.lessons_held = row.attendance_rows = row.attended = 0
+        row.notes_submitted = row.notes_passed = row.notes_reviewed = 0
     for m in (
         BranchMonthFigures.objects.filter(year=year, branch_id__in=chosen_ids, month__in=months)
         .values("branch_id")
@@ -235,15 +227,7 @@ def branch_rows(
     ):
         row = rows[m["branch_id"]]
         row.lessons_held, row.attendance_rows, row.attended = m["held"], m["rows"], m["attended"]
-        row.notes_reviewed = m["reviewed"]
-        if span is not None:
-            row.notes_submitted, row.notes_passed = m["submitted"], m["passed"]
-    if compliance:
-        on = today if period is None else min(today, period[1])
-        counts = meeting_compliance_counts(ids, year, on, among=chosen_ids if whole_tree else None)
-        for branch_id, (met, rules) in counts.items():
-            rows[branch_id].compliance_ok, rows[branch_id].compliance_rules = met, rules
-    return list(rows.values())
+        row.notes_submitted, row.notes_passed, row.notes_reviewed = m["submitted"], m["passed"], m["reviewed"]
 
 
 def add_compliance(rows: list[BranchRow], year: int, *, today: datetime.date | None = None) -> None:

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import DecimalField
 
 from assessments.models import AssessmentScheme, BranchAssessment, YearEndAssessment
+from assessments.services.branch_figures import branch_year_refresh
 from training.models import MemberYearFigures
 from training.services.figures import figures_recompute_year
 
@@ -95,12 +96,14 @@ def _copy(row: YearEndAssessment, figures: MemberYearFigures) -> None:
 
 
 @transaction.atomic
-def yearend_sync(year: int, *, member_ids=None, today=None) -> int:
+def yearend_sync(year: int, *, member_ids=None, branch_ids=(), today=None) -> int:
     """Bring the year-end rows of *member_ids* (None: everyone) in line with the figures ledger; return the count.
 
     Rows of members no longer assessed that year are deleted. Members of
     branches whose results leadership has confirmed are left as they are: a
-    confirmed result is read-only.
+    confirmed result is read-only. The branch-and-year rows of the branches
+    the rows leave or join follow, and those of *branch_ids* (whose month
+    rows changed).
     """
     scheme = scheme_for(year)
     locked = set(
@@ -113,6 +116,7 @@ def yearend_sync(year: int, *, member_ids=None, today=None) -> int:
     if member_ids is not None:
         ledger, existing = ledger.filter(member_id__in=member_ids), existing.filter(member_id__in=member_ids)
     rows_by_member = {row.member_id: row for row in existing}
+    touched = {row.branch_id for row in rows_by_member.values()} | set(branch_ids or ())
     rows = []
     for figures in ledger:
         row = rows_by_member.pop(figures.member_id, None) or YearEndAssessment(member_id=figures.member_id, year=year)
@@ -123,12 +127,14 @@ def yearend_sync(year: int, *, member_ids=None, today=None) -> int:
         rows, update_conflicts=True, unique_fields=["member", "year"], update_fields=INDICATOR_FIELDS, batch_size=1000
     )
     YearEndAssessment.objects.filter(pk__in=[row.pk for row in rows_by_member.values()]).delete()
+    everything = member_ids is None or branch_ids is None
+    branch_year_refresh(year, branch_ids=None if everything else touched | {row.branch_id for row in rows})
     return len(rows)
 
 
-def figures_refreshed_receiver(sender, *, year, member_ids, today=None, **kwargs) -> None:
+def figures_refreshed_receiver(sender, *, year, member_ids, branch_ids=None, today=None, **kwargs) -> None:
     """Signal receiver: the figures ledger changed, so the year-end rows and scores follow in the same transaction."""
-    yearend_sync(year, member_ids=member_ids, today=today)
+    yearend_sync(year, member_ids=member_ids, branch_ids=branch_ids, today=today)
 
 
 def indicators_recompute(year: int, *, today=None) -> int:

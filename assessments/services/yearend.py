@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments.models import AssessmentScheme, BranchAssessment, YearEndAssessment
+from assessments.services.branch_figures import branch_year_refresh
 from assessments.services.indicators import scheme_for, score_for, yearend_sync
 from core.audit import audit_record, changes_between
 from members.models import Member
@@ -128,6 +129,7 @@ def branch_verdicts_save(*, branch_id: int, year: int, verdicts: dict[int, tuple
             changes["score"] = [str(old_score), str(row.score)]
         changed.append((row, changes))
     YearEndAssessment.objects.bulk_update([row for row, _c in changed], ["evaluation", "branch_rating", "score"])
+    branch_year_refresh(year, branch_ids=[branch_id])
     for row, changes in changed:
         audit_record(actor=actor, action="assessment.verdict", target=row, payload=changes)
     return len(changed)

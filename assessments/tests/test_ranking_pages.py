@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from assessments.models import YearEndAssessment
 from assessments.selectors.dashboards import dashboard
+from assessments.services.branch_figures import branch_year_refresh
 from assessments.views.yearend import INTERACTION_ROWS, RANKING_PAGE_SIZE
 from branches.models import Branch
 from branches.tests.factories import BranchFactory
@@ -24,6 +25,7 @@ def _branch_with_score(number: int, score: int) -> Branch:
     branch = BranchFactory(name=f"排名测试第{number:02d}支部", code=f"R{number:03d}", sort_order=number)
     member = MemberFactory(branch=branch)
     YearEndAssessment.objects.create(member=member, year=YEAR, branch=branch, required_hours=32, score=score)
+    branch_year_refresh(YEAR, branch_ids=[branch.pk])  # as the year-end services do after writing rows
     return branch
 
 
@@ -136,6 +138,7 @@ def test_hour_bands_at_their_bounds(total, required, band):
     YearEndAssessment.objects.create(
         member=member, year=YEAR, branch=branch, total_hours=Decimal(total), required_hours=Decimal(required)
     )
+    branch_year_refresh(YEAR)
     data = dashboard(YEAR)
     bands = data.hour_distribution()
     assert bands[band] == 1 and sum(bands.values()) == 1

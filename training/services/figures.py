@@ -62,6 +62,7 @@ from training.models import (
     MemberYearFigures,
     OnlineStudyRecord,
     StudyNote,
+    StudyPlan,
 )
 from training.rules import study_requirement_for
 
@@ -72,7 +73,8 @@ COUNTED = (Attendance.Status.PRESENT, Attendance.Status.LATE)
 SUBMITTED = (StudyNote.Status.SUBMITTED, StudyNote.Status.RETURNED, StudyNote.Status.PASSED)
 LOCK_KEY = 20261129  # PostgreSQL advisory lock held while the ledger is written
 
-# Sent after the ledger of *year* changed for *member_ids* (None: everyone), in the same transaction.
+# Sent after the ledger of *year* changed for *member_ids* and the month rows of *branch_ids* (None: everyone,
+# every branch), in the same transaction.
 figures_refreshed = Signal()
 
 
@@ -430,7 +432,7 @@ def figures_recompute_year(year: int, *, today=None) -> int:
     _save_members(year, rows)
     _save_branches(year, branch_month_figures(year))
     _save_bureau(year)
-    figures_refreshed.send(sender=MemberYearFigures, year=year, member_ids=None, today=today)
+    figures_refreshed.send(sender=MemberYearFigures, year=year, member_ids=None, branch_ids=None, today=today)
     return len(rows)
 
 
@@ -479,7 +481,9 @@ def figures_refresh(*, today=None) -> int:
         branches |= _affected_branches(year, members)  # after: the branches they join
         _save_branches(year, branch_month_figures(year, branches), claimed=branches)
         _save_bureau(year)
-        figures_refreshed.send(sender=MemberYearFigures, year=year, member_ids=sorted(members), today=today)
+        figures_refreshed.send(
+            sender=MemberYearFigures, year=year, member_ids=sorted(members), branch_ids=sorted(branches), today=today
+        )
     return len(marks)
 
 
@@ -489,9 +493,20 @@ def figures_pending() -> bool:
 
 
 def mark_lesson_stale(lesson: Lesson, *, member_ids=None) -> None:
-    """A change to *lesson* (or to the rows of *member_ids* at it) moves its year's figures."""
+    """A change to *lesson* (or to the rows of *member_ids* at it) moves its year's figures, and its plan item's."""
     year = timezone.localtime(lesson.start).year
     if member_ids is None:
         member_ids = Attendance.objects.filter(lesson=lesson).values_list("member_id", flat=True)
     hosts = LessonHost.objects.filter(lesson=lesson).values_list("branch_id", flat=True)
     mark_figures_stale(years=[year], members=list(member_ids), branches=list(hosts))
+    if lesson.plan_item_id:
+        mark_plan_items_stale([lesson.plan_item_id])
+
+
+def mark_plan_items_stale(item_ids) -> None:
+    """Plan items added, deleted or gaining or losing a held lesson: their plans' branch and year figures move.
+
+    Call it before deleting an item: the plan is found through the item.
+    """
+    for year, branch_id in StudyPlan.objects.filter(items__in=item_ids).values_list("year", "branch_id").distinct():
+        mark_figures_stale(years=[year], branches=[branch_id])

@@ -32,7 +32,7 @@ from training.models import (
     Question,
 )
 from training.querysets import COMMITTEE_AUDIENCE_KINDS, GROUP_AUDIENCE_KINDS
-from training.services.figures import mark_lesson_stale
+from training.services.figures import mark_lesson_stale, mark_plan_items_stale
 from training.services.topics import topic_requesters_notify
 
 CHECKIN_STEP_SECONDS = 15
@@ -111,6 +111,8 @@ def lesson_save(*, lesson: Lesson, co_host_ids=(), actor) -> Lesson:
         raise ValidationError(problems, code="double_booked")
     if not creating:
         lesson.sequence = F("sequence") + 1
+        # A plan item the lesson leaves may lose its "done"; mark_lesson_stale below marks the one it joins.
+        mark_plan_items_stale(Lesson.objects.filter(pk=lesson.pk, plan_item__isnull=False).values("plan_item_id"))
     if creating:
         lesson.created_by = actor if getattr(actor, "is_authenticated", False) else None
     lesson.save()

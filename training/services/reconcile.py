@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import ExtractMonth, TruncDate
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +41,9 @@ from training.services.interaction_figures import FIGURES as INTERACTION_FIGURES
 from training.services.interaction_figures import recount_interaction
 
 logger = logging.getLogger(__name__)
+# Sent by reconcile_year: apps that store figures of their own, summed from the ledger, answer with their
+# differences as (figure, scope, stored, recounted) tuples.
+reconciling = Signal()
 SUM = DecimalField(max_digits=12, decimal_places=1)
 ZERO = Decimal("0")
 MEMBER_FIGURES = (
@@ -252,6 +256,8 @@ def reconcile_year(year: int, *, today=None) -> list[Difference]:
             if value != months.get(key, {}).get(figure, 0):
                 differences.append(Difference(figure, scope, value, months.get(key, {}).get(figure, 0)))
     differences += _interaction_differences(year)
+    for _receiver, found in reconciling.send(sender=Difference, year=year):
+        differences += [Difference(*difference) for difference in found]
     return differences
 
 
