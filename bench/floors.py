@@ -22,62 +22,47 @@ ATTENDED = """(
     ))
 )"""
 
-BRANCHES = """
-WITH b AS (
-    SELECT id, sort_order, code FROM branches_branch
-    WHERE kind IN ('branch', 'general_branch') AND is_active
-),
-overdue AS (
-    SELECT v.branch_id, count(*) AS n FROM assessments_rectificationitem r
-    JOIN assessments_supervisionvisit v ON v.id = r.visit_id
-    WHERE r.deadline < %(today)s AND r.status <> 'done' GROUP BY v.branch_id
-),
-planned AS (
-    SELECT p.branch_id, count(*) AS n FROM training_studyplanitem i
-    JOIN training_studyplan p ON p.id = i.plan_id
-    WHERE p.year = %(year)s GROUP BY p.branch_id
-),
-plan_done AS (
-    SELECT p.branch_id, count(DISTINCT i.id) AS n FROM training_studyplanitem i
-    JOIN training_studyplan p ON p.id = i.plan_id
-    JOIN training_lesson l ON l.plan_item_id = i.id AND l.status = 'held'
-    WHERE p.year = %(year)s GROUP BY p.branch_id
-)
-SELECT b.id, coalesce(overdue.n, 0), coalesce(planned.n, 0), coalesce(plan_done.n, 0),
-       coalesce(ba.status, 'draft')
-FROM b
-LEFT JOIN overdue ON overdue.branch_id = b.id
-LEFT JOIN planned ON planned.branch_id = b.id
-LEFT JOIN plan_done ON plan_done.branch_id = b.id
-LEFT JOIN assessments_branchassessment ba ON ba.branch_id = b.id AND ba.year = %(year)s
-ORDER BY b.sort_order, b.code
-"""
+TREE = "b.kind IN ('branch', 'general_branch') AND b.is_active"
+PAGE_SIZE = 30  # assessments.views.yearend.RANKING_PAGE_SIZE
 
-STORED = """
-SELECT y.branch_id, count(*), count(*) FILTER (WHERE y.total_hours >= y.required_hours),
-       coalesce(sum(y.total_hours), 0), coalesce(sum(y.notes_submitted), 0), coalesce(sum(y.notes_passed), 0),
-       avg(y.score), max(y.computed_at),
-       count(*) FILTER (WHERE y.evaluation = 'excellent'), count(*) FILTER (WHERE y.evaluation = 'qualified'),
-       count(*) FILTER (WHERE y.evaluation = 'basic'), count(*) FILTER (WHERE y.evaluation = 'unqualified'),
-       count(*) FILTER (WHERE y.evaluation = ''),
-       count(*) FILTER (WHERE y.total_hours < y.required_hours * 0.25),
-       count(*) FILTER (WHERE y.total_hours >= y.required_hours * 0.25 AND y.total_hours < y.required_hours * 0.5),
-       count(*) FILTER (WHERE y.total_hours >= y.required_hours * 0.5 AND y.total_hours < y.required_hours * 0.75),
-       count(*) FILTER (WHERE y.total_hours >= y.required_hours * 0.75 AND y.total_hours < y.required_hours),
-       count(*) FILTER (WHERE y.total_hours >= y.required_hours)
-FROM assessments_yearendassessment y
-JOIN branches_branch b ON b.id = y.branch_id AND b.kind IN ('branch', 'general_branch') AND b.is_active
-WHERE y.year = %(year)s
-GROUP BY y.branch_id
-"""
-
-# The branch figures the dashboard reads from the ledger's month rows.
-LEDGER_PER_BRANCH = """
-SELECT f.branch_id, sum(f.lessons_held), sum(f.attendance_rows), sum(f.attended), sum(f.notes_reviewed)
-FROM training_branchmonthfigures f
-JOIN branches_branch b ON b.id = f.branch_id AND b.kind IN ('branch', 'general_branch') AND b.is_active
+# The cards: every branch's stored branch-and-year row added up.
+TREE_TOTALS = f"""
+SELECT coalesce(sum(f.members), 0), coalesce(sum(f.total_hours), 0), coalesce(sum(f.meets_hours), 0),
+       coalesce(sum(f.attendance_rows), 0), coalesce(sum(f.attended), 0), coalesce(sum(f.lessons_planned), 0),
+       coalesce(sum(f.notes_submitted), 0), coalesce(sum(f.notes_passed), 0), coalesce(sum(f.score_sum), 0),
+       coalesce(sum(f.hours_at_quarter), 0), coalesce(sum(f.hours_at_half), 0),
+       coalesce(sum(f.hours_at_three_quarters), 0), coalesce(sum(f.evaluated_excellent), 0),
+       coalesce(sum(f.evaluated_qualified), 0), coalesce(sum(f.evaluated_basic), 0),
+       coalesce(sum(f.evaluated_unqualified), 0), coalesce(sum(f.not_evaluated), 0), min(f.computed_at),
+       (SELECT count(*) FROM assessments_rectificationitem r
+        JOIN assessments_supervisionvisit v ON v.id = r.visit_id
+        JOIN branches_branch b ON b.id = v.branch_id AND {TREE}
+        WHERE r.deadline < %(today)s AND r.status <> 'done')
+FROM assessments_branchyearfigures f JOIN branches_branch b ON b.id = f.branch_id AND {TREE}
 WHERE f.year = %(year)s
-GROUP BY f.branch_id
+"""
+
+# The first page of the ranking by average score, and how many branches it ranks.
+RANKING_PAGE = f"""
+SELECT b.id, count(*) OVER () FROM branches_branch b
+LEFT JOIN assessments_branchyearfigures f ON f.branch_id = b.id AND f.year = %(year)s
+WHERE {TREE}
+ORDER BY coalesce(f.score_sum::float8 / nullif(f.members, 0), 0) DESC, b.sort_order, b.code
+LIMIT {PAGE_SIZE}
+"""
+
+# The page's rows in full.
+PAGE_ROWS = """
+SELECT b.id, b.name, b.path, coalesce(f.members, 0), coalesce(f.total_hours, 0), coalesce(f.lessons_held, 0),
+       coalesce(f.attendance_rows, 0), coalesce(f.attended, 0), coalesce(f.lessons_planned, 0),
+       coalesce(f.plan_done, 0), coalesce(f.notes_passed, 0), f.score_sum, f.meets_hours,
+       (SELECT count(*) FROM assessments_rectificationitem r JOIN assessments_supervisionvisit v ON v.id = r.visit_id
+        WHERE v.branch_id = b.id AND r.deadline < %(today)s AND r.status <> 'done'),
+       coalesce(ba.status, 'draft')
+FROM branches_branch b
+LEFT JOIN assessments_branchyearfigures f ON f.branch_id = b.id AND f.year = %(year)s
+LEFT JOIN assessments_branchassessment ba ON ba.branch_id = b.id AND ba.year = %(year)s
+WHERE b.id = ANY(%(page)s)
 """
 
 LEDGER_BUREAU_MONTHS = """
@@ -123,17 +108,16 @@ COMPLIANCE = """
 SELECT h.branch_id, l.kind, extract(month FROM l.start AT TIME ZONE %(tz)s)::int, count(*)
 FROM training_lessonhost h
 JOIN training_lesson l ON l.id = h.lesson_id
-JOIN branches_branch b ON b.id = h.branch_id AND b.kind IN ('branch', 'general_branch') AND b.is_active
-WHERE (h.is_organiser OR h.status = 'accepted') AND l.status = 'held'
+WHERE h.branch_id = ANY(%(page)s) AND (h.is_organiser OR h.status = 'accepted') AND l.status = 'held'
   AND l.kind IN (SELECT kind FROM training_meetingrule)
   AND l.start >= %(low)s AND l.start < %(cutoff)s
 GROUP BY 1, 2, 3
 """
 
 DASHBOARD_STATEMENTS = [
-    ("branches", BRANCHES),
-    ("stored", STORED),
-    ("ledger", LEDGER_PER_BRANCH),
+    ("totals", TREE_TOTALS),
+    ("ranking", RANKING_PAGE),
+    ("page", PAGE_ROWS),
     ("bureau_months", LEDGER_BUREAU_MONTHS),
     ("compliance", COMPLIANCE),
     ("freshness", FRESHNESS),
@@ -157,54 +141,59 @@ def dashboard_params(year: int, today: datetime.date) -> dict:
 
 
 def dashboard_raw(year: int, today: datetime.date) -> dict[str, list[tuple]]:
-    """Run every statement of the dashboard floor; return each one's rows."""
+    """Run every statement of the leadership page's floor (cards, first ranking page by score); each one's rows."""
     params = dashboard_params(year, today)
     result = {}
     with connection.cursor() as cursor:
         for name, sql in DASHBOARD_STATEMENTS:
             cursor.execute(sql, params)
             result[name] = cursor.fetchall()
+            if name == "ranking":
+                params["page"] = [row[0] for row in result[name]]
     return result
 
 
 def dashboard_key_figures_raw(raw: dict[str, list[tuple]]) -> dict:
-    """Reduce the floor's rows to the figures compared with assessments.dashboards.dashboard()."""
-    branches = {row[0]: row for row in raw["branches"]}
-    stored = {row[0]: row for row in raw["stored"]}
-    ledger = {row[0]: row[1:] for row in raw["ledger"]}
-    held = {pk: row[0] for pk, row in ledger.items()}
-    attendance = {pk: (row[1], row[2]) for pk, row in ledger.items()}
+    """Reduce the floor's rows to the figures compared with assessments.selectors.ranking.tree_dashboard()."""
+    totals = raw["totals"][0]
+    page = {row[0]: row for row in raw["page"]}
     lessons = {row[0]: row[1] for row in raw["bureau_months"]}
     monthly = {row[0]: (row[2], row[3]) for row in raw["bureau_months"]}
     return {
-        "branches": [
-            (
-                pk,
-                stored[pk][1] if pk in stored else 0,
-                Decimal(stored[pk][3]) if pk in stored else Decimal(0),
-                held.get(pk, 0),
-                attendance.get(pk, (0, 0)),
-                branches[pk][1:4],
-            )
-            for pk in branches
+        "cards": (totals[0], Decimal(totals[1]), totals[2], (totals[3], totals[4]), totals[5], totals[18]),
+        "count": raw["ranking"][0][1] if raw["ranking"] else 0,
+        "page": [
+            (pk, row[3], Decimal(row[4]), row[5], (row[6], row[7]), row[8:10], row[13])
+            for pk, row in ((pk, page[pk]) for pk, _count in raw["ranking"])
         ],
         "months": [(m, lessons.get(m, 0), monthly.get(m, (0, 0))) for m in range(1, 13)],
     }
 
 
-def dashboard_key_figures(data) -> dict:
-    """The same figures, from the application's Dashboard object."""
+def dashboard_key_figures(data, ranking) -> dict:
+    """The same figures, from the application's tree_dashboard() (its Dashboard and ranking page)."""
+    total = data.total
     return {
-        "branches": [
+        "cards": (
+            total.members,
+            Decimal(total.total_hours),
+            total.meets_hours,
+            (total.attendance_rows, total.attended),
+            total.lessons_planned,
+            total.overdue_items,
+        ),
+        "count": ranking.paginator.count,
+        "page": [
             (
                 r.branch.pk,
                 r.members,
                 Decimal(r.total_hours),
                 r.lessons_held,
                 (r.attendance_rows, r.attended),
-                (r.overdue_items, r.lessons_planned, r.plan_done),
+                (r.lessons_planned, r.plan_done),
+                r.overdue_items,
             )
-            for r in sorted(data.rows, key=lambda r: (r.branch.sort_order, r.branch.code))
+            for r in data.rows
         ],
         "months": [(m.month, m.lessons, (m.rows, m.attended)) for m in data.months],
     }

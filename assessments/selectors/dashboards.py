@@ -129,13 +129,11 @@ def branch_rows(
     today: datetime.date | None = None,
     period: Period | None = None,
     within: Branch | None = None,
-    compliance: bool = True,
 ) -> list[BranchRow]:
     """Return one row of figures per branch (see the module docstring), in a fixed number of queries.
 
     *period* (start, end), within *year*, narrows the dated figures; see the
     module docstring. *within* keeps the branches of one organisation's subtree.
-    Without *compliance* the 三会一课 figures stay 0 of 0 (add_compliance fills them in).
     """
     today = today or timezone.localdate()
     span = _span(year, period)
@@ -168,16 +166,15 @@ def branch_rows(
     whole_tree = branch_ids is None and within is None
     chosen_ids = chosen.values("pk") if whole_tree else ids
     for figures in BranchYearFigures.objects.filter(year=year, branch_id__in=chosen_ids):
-        _fill_from_year(rows[figures.branch_id], figures)
+        fill_from_year(rows[figures.branch_id], figures)
     if span is not None:
         _fill_from_months(rows, year, chosen_ids, _months(span))
         for branch in branches:
             rows[branch.pk].lessons_planned, rows[branch.pk].plan_done = branch.planned_in_period, branch.done_in_period
-    if compliance:
-        on = today if period is None else min(today, period[1])
-        counts = meeting_compliance_counts(ids, year, on, among=chosen_ids if whole_tree else None)
-        for branch_id, (met, rules) in counts.items():
-            rows[branch_id].compliance_ok, rows[branch_id].compliance_rules = met, rules
+    on = today if period is None else min(today, period[1])
+    counts = meeting_compliance_counts(ids, year, on, among=chosen_ids if whole_tree else None)
+    for branch_id, (met, rules) in counts.items():
+        rows[branch_id].compliance_ok, rows[branch_id].compliance_rules = met, rules
     return list(rows.values())
 
 
@@ -194,7 +191,7 @@ def _plan_in_period(year: int, span: Period) -> dict:
     }
 
 
-def _fill_from_year(row: BranchRow, figures: BranchYearFigures) -> None:
+def fill_from_year(row: BranchRow, figures: BranchYearFigures) -> None:
     """The branch's stored figures of the year (assessments.services.branch_figures) on its row."""
     row.members, row.meets_hours, row.total_hours = figures.members, figures.meets_hours, figures.total_hours
     row.notes_submitted, row.notes_passed = figures.notes_submitted, figures.notes_passed
@@ -228,17 +225,6 @@ def _fill_from_months(rows: dict[int, BranchRow], year: int, chosen_ids, months:
         row = rows[m["branch_id"]]
         row.lessons_held, row.attendance_rows, row.attended = m["held"], m["rows"], m["attended"]
         row.notes_submitted, row.notes_passed, row.notes_reviewed = m["submitted"], m["passed"], m["reviewed"]
-
-
-def add_compliance(rows: list[BranchRow], year: int, *, today: datetime.date | None = None) -> None:
-    """Fill in 三会一课 compliance of *rows* (left out by branch_rows(compliance=False)); one query and the rules.
-
-    The ranking sorts on no compliance figure and the cards sum none, so the
-    leadership page counts it only for the page of the ranking on show.
-    """
-    counts = meeting_compliance_counts([row.branch.pk for row in rows], year, today or timezone.localdate())
-    for row in rows:
-        row.compliance_ok, row.compliance_rules = counts[row.branch.pk]
 
 
 @dataclass
@@ -275,48 +261,54 @@ class Dashboard:
     period: Period | None = None
     freshness: Freshness | None = None
 
+    # The rows added up; given when rows hold only a page of the ranking (tree_dashboard).
+    total: BranchRow | None = None
+
+    def __post_init__(self):
+        if self.total is None:
+            self.total = _sum_rows(None, self.rows)
+
     @property
     def members(self) -> int:
-        return sum(r.members for r in self.rows)
+        return self.total.members
 
     @property
     def lessons_planned(self) -> int:
-        return sum(r.lessons_planned for r in self.rows)
+        return self.total.lessons_planned
 
     @property
     def attendance_rate(self):
-        return _ratio(sum(r.attended for r in self.rows), sum(r.attendance_rows for r in self.rows))
+        return self.total.attendance_rate
 
     @property
     def meets_share(self):
-        return _ratio(sum(r.meets_hours for r in self.rows), self.members)
+        return self.total.meets_share
 
     @property
     def notes_submitted(self) -> int:
-        return sum(r.notes_submitted for r in self.rows)
+        return self.total.notes_submitted
 
     @property
     def notes_passed(self) -> int:
-        return sum(r.notes_passed for r in self.rows)
+        return self.total.notes_passed
 
     @property
     def notes_reviewed(self) -> int:
-        return sum(r.notes_reviewed for r in self.rows)
+        return self.total.notes_reviewed
 
     @property
     def overdue_items(self) -> int:
-        return sum(r.overdue_items for r in self.rows)
+        return self.total.overdue_items
 
     @property
     def computed_at(self):
-        times = [r.computed_at for r in self.rows if r.computed_at]
-        return min(times) if times else None
+        return self.total.computed_at
 
     def evaluation_distribution(self) -> dict[str, int]:
-        return {e: sum(r.evaluations.get(e, 0) for r in self.rows) for e in [*EVALUATIONS, "none"]}
+        return {e: self.total.evaluations.get(e, 0) for e in [*EVALUATIONS, "none"]}
 
     def hour_distribution(self) -> dict[str, int]:
-        return {name: sum(r.hour_buckets.get(name, 0) for r in self.rows) for name, _l, _h in HOUR_BUCKETS}
+        return {name: self.total.hour_buckets.get(name, 0) for name, _l, _h in HOUR_BUCKETS}
 
 
 def dashboard(
@@ -325,14 +317,13 @@ def dashboard(
     branch_ids=None,
     today: datetime.date | None = None,
     period: Period | None = None,
-    compliance: bool = True,
 ) -> Dashboard:
     """Return every figure of the dashboard for *year*, for all branches or the given ones.
 
     *period* (start, end), within *year*, narrows the dated figures; see the
-    module docstring. *compliance* as for branch_rows.
+    module docstring.
     """
-    rows = branch_rows(year, branch_ids=branch_ids, today=today, period=period, compliance=compliance)
+    rows = branch_rows(year, branch_ids=branch_ids, today=today, period=period)
     single = branch_ids[0] if branch_ids is not None and len(branch_ids) == 1 else None
     months = monthly_trend(year, branch_id=single, period=period)
     lessons_held = sum(m.lessons for m in months) if branch_ids is None or single else sum(r.lessons_held for r in rows)
@@ -521,23 +512,3 @@ def overdue_assignments_by_branch(*, today: datetime.date, branch_ids=None) -> d
         row["member__branch_id"]: row["n"]
         for row in targets.values("member__branch_id").annotate(n=Count("pk")).order_by()
     }
-
-
-RANKING_ORDERS = {
-    "name": lambda r: r.branch.sort_order,
-    "members": lambda r: -r.members,
-    "attendance": lambda r: -(r.attendance_rate or 0),
-    "hours": lambda r: -(r.avg_hours or 0),
-    "meets": lambda r: -(r.meets_share or 0),
-    "score": lambda r: -(r.avg_score or 0),
-    "plan": lambda r: -(r.plan_completion or 0),
-    "notes": lambda r: -r.notes_passed,
-}
-
-
-def ranked(rows: list[BranchRow], order: str, query: str = "") -> list[BranchRow]:
-    """The ranking: *rows* best first by *order* (score by default), narrowed to names containing *query*."""
-    if query:
-        folded = query.casefold()
-        rows = [r for r in rows if folded in r.branch.name.casefold()]
-    return sorted(rows, key=RANKING_ORDERS.get(order, RANKING_ORDERS["score"]))

@@ -96,7 +96,11 @@ def branch_year_figures(year: int, branch_ids=None) -> dict[int, dict]:
         figures.setdefault(row["branch_id"], {}).update({name: row[f"sum_{name}"] for name in MONTH_SUMS})
     for row in (
         items.values("plan__branch_id")
-        .annotate(planned=Count("pk"), done=Count("pk", distinct=True, filter=Q(lessons__status=Lesson.Status.HELD)))
+        .annotate(
+            # An item with several lessons is one item: distinct, as the join to lessons repeats it.
+            planned=Count("pk", distinct=True),
+            done=Count("pk", distinct=True, filter=Q(lessons__status=Lesson.Status.HELD)),
+        )
         .order_by()
     ):
         figures.setdefault(row["plan__branch_id"], {}).update(lessons_planned=row["planned"], plan_done=row["done"])

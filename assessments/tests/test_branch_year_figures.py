@@ -91,6 +91,10 @@ def test_plan_items_and_a_held_lesson_reach_the_branch_row(branch_with_plan, adm
     figures_refresh()
     assert stored(branch)["plan_done"] == 1
     assert {i.pk for i in items if i.lessons.filter(status="held").exists()} == {items[1].pk}
+    # A second held lesson on the same item: still one item planned and done.
+    held_lesson(branch, members, items[1], admin_user, present=members[:1])
+    figures_refresh()
+    assert (stored(branch)["lessons_planned"], stored(branch)["plan_done"]) == (3, 1)
 
     plan_item_delete(item=items[2], actor=admin_user)
     figures_refresh()

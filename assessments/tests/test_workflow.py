@@ -145,7 +145,8 @@ def _dashboard_queries(client):
     return len(ctx.captured_queries)
 
 
-def test_leadership_dashboard_query_count_is_fixed_and_at_most_15(client, leader):
+def test_leadership_dashboard_query_count_is_fixed_and_at_most_17(client, leader):
+    """Cards and charts sum the tree in SQL; the ranking is a page ordered in SQL, read in full for its rows."""
     client.force_login(leader)
     client.get(reverse("home"))
     _build(2, 5)
@@ -153,7 +154,7 @@ def test_leadership_dashboard_query_count_is_fixed_and_at_most_15(client, leader
     small = _dashboard_queries(client)
     _build(18, 50)
     large = _dashboard_queries(client)
-    assert small == large <= 15
+    assert small == large <= 17
 
 
 def test_recompute_query_count_does_not_grow_with_members(branch_a):

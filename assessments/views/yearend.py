@@ -13,6 +13,7 @@ from assessments.forms.yearend import ApplyToAllForm, ReopenForm, SchemeForm, Se
 from assessments.models import BranchAssessment, YearEndAssessment
 from assessments.permissions import get_assessed_branch, get_assessed_member
 from assessments.selectors import dashboards as dashboards
+from assessments.selectors import ranking as ranking_selectors
 from assessments.selectors.charts import chart_data
 from assessments.selectors.history import history_rows
 from assessments.services.indicators import indicators_recompute, scheme_for
@@ -116,18 +117,20 @@ def dashboard_view(request):
     organisation, elsewhere = _scope_of_request(request, year)
     if elsewhere is not None:
         return elsewhere
+    order = request.GET.get("order", "score")
+    order = order if order in ranking_selectors.RANKING_ORDERS else "score"
+    query = request.GET.get("q", "").strip()[:50]
+    page = request.GET.get("page")
+    # A page of the ranking, so that the page costs the same for 20 branches or 4,000.
     if organisation is None:
-        data = dashboards.dashboard(year, compliance=False)
+        data, ranking = ranking_selectors.tree_dashboard(
+            year, order=order, query=query, page=page, size=RANKING_PAGE_SIZE
+        )
     else:
         data = dashboards.subtree_dashboard(year, organisation)
-    order = request.GET.get("order", "score")
-    order = order if order in dashboards.RANKING_ORDERS else "score"
-    query = request.GET.get("q", "").strip()[:50]
-    # A page of the ranking, so that the page costs the same for 20 branches or 4,000.
-    ranking = Paginator(dashboards.ranked(data.rows, order, query), RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+        ranking = Paginator(ranking_selectors.ranked(data.rows, order, query), RANKING_PAGE_SIZE).get_page(page)
     interaction = None
     if organisation is None:
-        dashboards.add_compliance(ranking.object_list, year)
         every = request.GET.get("interaction") == "all"
         interaction = interaction_figures_for_year(year, limit=None if every else INTERACTION_ROWS)
     return render(
