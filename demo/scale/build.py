@@ -138,6 +138,7 @@ def _summary(name, *, created, timings, indicators, seconds) -> dict:
 
 LEDGER_TABLES = [
     "assessments_yearendassessment",
+    "assessments_branchyearfigures",
     "training_memberyearfigures",
     "training_branchmonthfigures",
     "training_branchinteractionfigures",
