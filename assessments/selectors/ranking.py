@@ -19,14 +19,22 @@ from assessments.services.branch_figures import FIGURES
 from branches.models import Branch
 from training.selectors.figures import figures_freshness
 
+
+def _share(part, whole) -> float:
+    """part ÷ whole as a float, 0 when whole is 0: what the SQL orders compute, tie for tie."""
+    return float(part) / float(whole) if whole else 0.0
+
+
+# Best first; a figure with nothing to count sorts as 0. Exact ratios, not the rounded ones on show,
+# so that the SQL orders below (RANKING_SQL) rank the same rows in the same order.
 RANKING_ORDERS = {
     "name": lambda r: r.branch.sort_order,
     "members": lambda r: -r.members,
-    "attendance": lambda r: -(r.attendance_rate or 0),
-    "hours": lambda r: -(r.avg_hours or 0),
-    "meets": lambda r: -(r.meets_share or 0),
-    "score": lambda r: -(r.avg_score or 0),
-    "plan": lambda r: -(r.plan_completion or 0),
+    "attendance": lambda r: -_share(r.attended, r.attendance_rows),
+    "hours": lambda r: -_share(r.total_hours, r.members),
+    "meets": lambda r: -_share(r.meets_hours, r.members),
+    "score": lambda r: -(float(r.avg_score) if r.avg_score is not None else 0.0),
+    "plan": lambda r: -_share(r.plan_done, r.lessons_planned),
     "notes": lambda r: -r.notes_passed,
 }
 
@@ -40,20 +48,24 @@ def ranked(rows: list[BranchRow], order: str, query: str = "") -> list[BranchRow
 
 
 def _per(part: str, whole: str):
-    """part ÷ whole in floating point, 0 when whole is 0 (no figure sorts as 0, as in RANKING_ORDERS)."""
+    """part ÷ whole in floating point, 0 when whole is 0 or there is no row (as _share)."""
     return Coalesce(Cast(F(part), FloatField()) / NullIf(Cast(F(whole), FloatField()), 0.0), 0.0)
 
 
-# The orders of RANKING_ORDERS in SQL, on the branch-and-year row "f" (exact ratios, best first).
+def _count(name: str):
+    return Coalesce(F(name), 0)
+
+
+# RANKING_ORDERS in SQL, on the branch-and-year row "f" (none: every figure 0).
 RANKING_SQL = {
     "name": [],
-    "members": [F("f__members").desc(nulls_last=True)],
+    "members": [_count("f__members").desc()],
     "attendance": [_per("f__attended", "f__attendance_rows").desc()],
     "hours": [_per("f__total_hours", "f__members").desc()],
     "meets": [_per("f__meets_hours", "f__members").desc()],
     "score": [_per("f__score_sum", "f__members").desc()],
     "plan": [_per("f__plan_done", "f__lessons_planned").desc()],
-    "notes": [F("f__notes_passed").desc(nulls_last=True)],
+    "notes": [_count("f__notes_passed").desc()],
 }
 
 

@@ -144,3 +144,47 @@ def test_hour_bands_at_their_bounds(total, required, band):
     assert bands[band] == 1 and sum(bands.values()) == 1
     row = next(r for r in data.rows if r.branch.pk == branch.pk)
     assert row.meets_hours == (band == "met") and row.members == 1
+
+
+def test_sql_ranking_and_python_ranking_agree_on_every_order_and_tie():
+    """The whole tree is ranked in SQL (tree_dashboard), a subtree's children in Python (ranked): the same
+    order for every figure, ties (1 of 3 against 2 of 6, 0 of 0 against no row) by the tree's order."""
+    from assessments.models import BranchYearFigures
+    from assessments.selectors.dashboards import branch_rows
+    from assessments.selectors.ranking import RANKING_ORDERS, ranked, tree_dashboard
+
+    figures = [  # members, hours, meets, attended of rows, plan done of planned, passed notes, score sum
+        (3, "40", 1, (1, 3), (1, 3), 2, "210"),
+        (6, "80", 2, (2, 6), (2, 6), 2, "420"),
+        (0, "0", 0, (0, 0), (0, 0), 0, "0"),
+        (5, "100", 5, (5, 5), (4, 4), 7, "400.5"),
+        (2, "10.5", 0, (0, 4), (0, 2), 0, "99.9"),
+        None,  # a branch with no row at all
+        (4, "53.3", 3, (3, 4), (3, 5), 1, "280"),
+    ]
+    for number, values in enumerate(figures):
+        branch = BranchFactory(name=f"并列{number}支部", code=f"T{number}", sort_order=len(figures) - number)
+        if values is None:
+            continue
+        members, hours, meets, (attended, rows), (done, planned), passed, score = values
+        BranchYearFigures.objects.create(
+            branch=branch,
+            year=YEAR,
+            members=members,
+            total_hours=Decimal(hours),
+            meets_hours=meets,
+            attended=attended,
+            attendance_rows=rows,
+            plan_done=done,
+            lessons_planned=planned,
+            notes_passed=passed,
+            score_sum=Decimal(score),
+        )
+    rows = branch_rows(YEAR)
+    for order in RANKING_ORDERS:
+        in_python = [r.branch.pk for r in ranked(rows, order)]
+        _data, page = tree_dashboard(YEAR, order=order, size=50)
+        assert [r.branch.pk for r in page.object_list] == in_python, order
+    # The ties are real ties: 1 of 3 and 2 of 6 rank by the tree's order (sort order) on every ratio.
+    by_attendance = [r.branch.name for r in ranked(rows, "attendance")]
+    assert by_attendance.index("并列1支部") < by_attendance.index("并列0支部")
