@@ -12,9 +12,10 @@ A branch's row of a year adds up, in SQL:
   items done (items with at least one held lesson linked, whatever its date).
 
 Rewritten in the transaction that changes what it sums: after the year-end
-rows follow the ledger (figures_refreshed: the services that change a plan
-or a lesson mark its branch and year stale) and after a branch's verdicts
-are saved. A branch with none of these has no row.
+rows follow the ledger (figures_refreshed; a plan item saved or deleted
+anywhere, and a lesson held, cancelled or moved to another plan item, mark
+the plan's branch and year stale) and after a branch's verdicts are saved.
+A branch with none of these has no row.
 """
 
 from collections import defaultdict

@@ -16,7 +16,9 @@ from assessments.selectors.dashboards import dashboard
 from assessments.services.branch_figures import FIGURES, branch_year_figures
 from assessments.services.yearend import branch_verdicts_save
 from branches.tests.factories import BranchFactory
+from members.models import StaleFigures
 from members.tests.factories import MemberFactory
+from training.models import StudyPlanItem
 from training.services.figures import figures_refresh
 from training.services.lessons import attendance_mark, audience_sync, lesson_close, lesson_save
 from training.services.plans import plan_item_add, plan_item_delete, study_plan_get_or_create
@@ -137,3 +139,17 @@ def test_a_missing_branch_row_is_a_difference(branch_with_plan):
     branch, _members, _items = branch_with_plan
     BranchYearFigures.objects.filter(branch=branch, year=YEAR).delete()
     assert ("lessons_planned", 0, 3) in {(d.figure, d.ledger, d.recomputed) for d in reconcile_year(YEAR, today=TODAY)}
+
+
+def test_a_plan_item_changed_in_the_admin_marks_its_branch_and_year(branch_with_plan):
+    """The admin saves and deletes models directly; the signals mark the plan's figures stale all the same."""
+    branch, _members, items = branch_with_plan
+    assert not StaleFigures.objects.exists()
+    StudyPlanItem.objects.create(plan=items[0].plan, month=9, topic="后台添加", kind="central_study")
+    assert StaleFigures.objects.filter(year=YEAR, branch=branch).exists()
+    figures_refresh()
+    assert stored(branch)["lessons_planned"] == 4
+    items[0].delete()
+    figures_refresh()
+    assert stored(branch)["lessons_planned"] == 3
+    assert_in_step(branch)

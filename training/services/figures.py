@@ -503,6 +503,11 @@ def mark_lesson_stale(lesson: Lesson, *, member_ids=None) -> None:
         mark_plan_items_stale([lesson.plan_item_id])
 
 
+def plan_item_changed(sender, instance, **kwargs) -> None:
+    """Signal receiver: a plan item saved or about to be deleted (anywhere, the admin included)."""
+    mark_plan_items_stale([instance.pk])
+
+
 def mark_plan_items_stale(item_ids) -> None:
     """Plan items added, deleted or gaining or losing a held lesson: their plans' branch and year figures move.
 

@@ -12,7 +12,6 @@ from core.audit import audit_record, changes_between
 from members.services.figures import mark_year_stale
 from training.models import MeetingRule, StudyPlan, StudyPlanItem, StudyRequirement
 from training.selectors.plans import KIND_ORDER, sorted_rules
-from training.services.figures import mark_plan_items_stale
 
 PLAN_ITEM_FIELDS = ("month", "topic", "kind", "planned_hours")
 REQUIREMENT_FIELDS = (
@@ -59,7 +58,6 @@ def plan_item_add(*, plan: StudyPlan, data: dict, actor) -> StudyPlanItem:
         )
     item.full_clean()
     item.save()
-    mark_plan_items_stale([item.pk])
     audit_record(actor=actor, action="study_plan_item.added", target=item, payload=_item_payload(item))
     return item
 
@@ -68,7 +66,6 @@ def plan_item_add(*, plan: StudyPlan, data: dict, actor) -> StudyPlanItem:
 def plan_item_delete(*, item: StudyPlanItem, actor) -> None:
     """Delete a plan item; lessons linked to it stay, and count as unplanned."""
     audit_record(actor=actor, action="study_plan_item.deleted", target=item, payload=_item_payload(item))
-    mark_plan_items_stale([item.pk])
     item.delete()
 
 
