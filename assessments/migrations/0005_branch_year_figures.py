@@ -4,11 +4,25 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def mark_every_year_stale(apps, schema_editor):
+    """The branch-and-year rows start empty: every year with figures is recomputed by the first refresh."""
+    YearEndAssessment = apps.get_model("assessments", "YearEndAssessment")
+    BranchMonthFigures = apps.get_model("training", "BranchMonthFigures")
+    StudyPlan = apps.get_model("training", "StudyPlan")
+    StaleFigures = apps.get_model("members", "StaleFigures")
+    years = set(YearEndAssessment.objects.values_list("year", flat=True).distinct())
+    years |= set(BranchMonthFigures.objects.values_list("year", flat=True).distinct())
+    years |= set(StudyPlan.objects.values_list("year", flat=True).distinct())
+    StaleFigures.objects.bulk_create([StaleFigures(year=y) for y in sorted(years)], ignore_conflicts=True)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
         ('assessments', '0004_report_lease'),
         ('branches', '0003_tree_path'),
+        ('members', '0007_party_standing'),
+        ('training', '0010_lesson_held_start_index'),
     ]
 
     operations = [
@@ -46,4 +60,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('year', 'branch'), name='branch_year_figures_once')],
             },
         ),
+        migrations.RunPython(mark_every_year_stale, migrations.RunPython.noop),
     ]
