@@ -67,8 +67,9 @@ def interaction_figures(year: int) -> dict[int | None, dict[str, int]]:
     for row in lessons.order_by():
         add(row["organiser_id"], "lessons_held", row["n"])
         add(row["organiser_id"], "lessons_interactive", row["i"])
+    # Only lessons with an opened question have answer slots: count their check-ins, not the year's.
     present = dict(
-        Attendance.objects.filter(lesson__in=held, status__in=CHECKED_IN)
+        Attendance.objects.filter(lesson__in=opened.values("lesson_id"), status__in=CHECKED_IN)
         .values("lesson_id")
         .annotate(n=Count("pk"))
         .order_by()
