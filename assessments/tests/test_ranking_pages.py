@@ -58,6 +58,17 @@ def test_the_ranking_is_paged_best_first(client, leader, ranked_branches):
     assert f'data-kpi="members">{len(ranked_branches)}<' in first
 
 
+@pytest.mark.parametrize("page", ["999", "abc", "-1", "%"])
+def test_a_page_number_out_of_range_or_not_a_number_shows_a_page(client, leader, ranked_branches, page):
+    client.force_login(leader)
+    response = client.get(reverse("assessments:dashboard"), {"year": YEAR, "page": page})
+    assert response.status_code == 200
+    names = _ranking_names(response.content.decode())
+    # Out of range (999, -1): the last page, as Paginator.get_page has it; not a number: the first.
+    expected = 5 if page in ("999", "-1") else RANKING_PAGE_SIZE
+    assert len(names) == expected
+
+
 def test_the_ranking_finds_branches_by_name(client, leader, ranked_branches):
     client.force_login(leader)
     html = client.get(reverse("assessments:dashboard"), {"year": YEAR, "q": "第0"}).content.decode()
