@@ -19,6 +19,10 @@ Asia/Shanghai):
   三会一课 compliance: training.selectors.plans; overdue rectification:
   items not rectified whose deadline has passed, as of *today*.
 
+For a whole year each branch's figures are read from its branch-and-year row
+(assessments.services.branch_figures), which holds the year-end rows, the
+month rows and the plan's items already summed.
+
 A period (whole months within one year, as checkup reports use) narrows the
 month rows: lessons held, attendance, notes submitted and passed (by study
 date) and reviewed, plan items (by month) and compliance (up to the
