@@ -15,11 +15,13 @@ Definitions (a year and a lesson's month as in training.services.figures):
 - average quiz score: the mean of the members' live quiz results (percent
   of the revealed quiz questions right) at those lessons, by organising branch.
 
-Written by interaction_figures_recompute, for the whole year in one
-transaction, whenever the ledger refreshes that year (figures_refreshed):
-the services that change what is counted — closing a lesson, marking
-attendance, revealing a quiz question at a held lesson — mark the lesson's
-year stale through mark_lesson_stale. Reconciled by recount_interaction,
+Written by interaction_figures_recompute in the transaction in which the
+ledger refreshes that year (figures_refreshed), for the branches the change
+marked (every branch on a full recount), the bureau row then added up from
+all branch rows: the services that change what is counted — closing a
+lesson, marking attendance, revealing a quiz question at a held lesson —
+mark the lesson's year and hosts (its organiser among them) stale through
+mark_lesson_stale. Reconciled by recount_interaction,
 which counts lesson by lesson in Python, apart from these aggregates.
 """
 
@@ -49,9 +51,14 @@ def _held(year: int):
     return Lesson.objects.filter(status=Lesson.Status.HELD, start__gte=start, start__lt=end)
 
 
-def interaction_figures(year: int) -> dict[int | None, dict[str, int]]:
-    """Compute the figures of *year* by organising branch (None: the bureau) in five grouped queries."""
+def interaction_figures(year: int, organiser_ids=None) -> dict[int | None, dict[str, int]]:
+    """Compute the figures of *year* by organising branch (None: the bureau) in five grouped queries.
+
+    With *organiser_ids*, only the lessons those branches organised are counted (and the None row is theirs).
+    """
     held = _held(year)
+    if organiser_ids is not None:
+        held = held.filter(organiser_id__in=organiser_ids)
     opened = LiveItem.objects.filter(lesson__in=held, opened_at__isnull=False)
     rows: dict[int | None, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
 
@@ -106,21 +113,37 @@ def interaction_figures(year: int) -> dict[int | None, dict[str, int]]:
 
 
 @transaction.atomic
-def interaction_figures_recompute(year: int) -> int:
-    """Rewrite the interaction rows of *year*; return how many rows were written."""
+def interaction_figures_recompute(year: int, branch_ids=None) -> int:
+    """Rewrite the interaction rows of *year* (of the organisers *branch_ids* and the bureau's; None: all).
+
+    Each lesson has one organiser, so the bureau row is the sum of the branch
+    rows: after rewriting some of them, it is added up again from all.
+    """
     now = timezone.now()
-    BranchInteractionFigures.objects.filter(year=year).delete()
+    stale = BranchInteractionFigures.objects.filter(year=year)
+    if branch_ids is not None:
+        stale = stale.filter(Q(branch_id__in=branch_ids) | Q(branch__isnull=True))
+    stale.delete()
+    figures = interaction_figures(year, branch_ids)
     rows = [
-        BranchInteractionFigures(branch_id=branch_id, year=year, computed_at=now, **figures)
-        for branch_id, figures in interaction_figures(year).items()
+        BranchInteractionFigures(branch_id=branch_id, year=year, computed_at=now, **values)
+        for branch_id, values in figures.items()
+        if branch_id is not None
     ]
     BranchInteractionFigures.objects.bulk_create(rows)
-    return len(rows)
+    bureau = figures[None]
+    if branch_ids is not None:
+        sums = BranchInteractionFigures.objects.filter(year=year, branch__isnull=False).aggregate(
+            **{f"sum_{name}": Sum(name) for name in FIGURES}
+        )
+        bureau = {name: sums[f"sum_{name}"] or 0 for name in FIGURES}
+    BranchInteractionFigures.objects.create(branch=None, year=year, computed_at=now, **bureau)
+    return len(rows) + 1
 
 
-def figures_refreshed_receiver(sender, *, year, member_ids=None, today=None, **kwargs) -> None:
-    """Keep the interaction rows in step with the rest of the ledger."""
-    interaction_figures_recompute(year)
+def figures_refreshed_receiver(sender, *, year, member_ids=None, branch_ids=None, today=None, **kwargs) -> None:
+    """Keep the interaction rows in step with the rest of the ledger: the organisers the change marked."""
+    interaction_figures_recompute(year, branch_ids)
 
 
 def recount_interaction(year: int) -> dict[int | None, dict[str, int]]:

@@ -77,3 +77,21 @@ def test_leadership_dashboard_shows_the_figures(client, session, leader):
     year = timezone.localtime(session.start).year
     page = client.get(reverse("assessments:dashboard"), {"year": year}).content.decode()
     assert 'id="interaction-branches"' in page and "1/2" in page and "83%" in page
+
+
+def test_a_refresh_rewrites_the_marked_organisers_and_adds_up_the_bureau(session, branch_a, branch_b, secretary):
+    """Another branch's lesson rewrites its own row only; the bureau row stays the sum of the branch rows."""
+    year = timezone.localtime(session.start).year
+    before = BranchInteractionFigures.objects.get(year=year, branch=branch_a)
+    start = timezone.now() - datetime.timedelta(hours=3)
+    other = LessonFactory(organiser=branch_b, start=start, end=start + datetime.timedelta(hours=2))
+    audience_sync(lesson=other)
+    lesson_close(lesson=other, actor=secretary)
+    figures_refresh()
+    kept = BranchInteractionFigures.objects.get(year=year, branch=branch_a)
+    assert (kept.pk, kept.computed_at) == (before.pk, before.computed_at)  # not rewritten
+    of_b = BranchInteractionFigures.objects.get(year=year, branch=branch_b)
+    bureau = BranchInteractionFigures.objects.get(year=year, branch__isnull=True)
+    assert (of_b.lessons_held, of_b.lessons_interactive) == (1, 0)
+    assert (bureau.lessons_held, bureau.lessons_interactive, bureau.answers) == (3, 1, 5)
+    assert reconcile_figures(year) == []
