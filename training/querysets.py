@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Q
 # (党小组会) for the members of that cell.
 COMMITTEE_AUDIENCE_KINDS = ("committee_meeting",)
 GROUP_AUDIENCE_KINDS = ("group_meeting",)
+NARROW_AUDIENCE_KINDS = (*COMMITTEE_AUDIENCE_KINDS, *GROUP_AUDIENCE_KINDS)
 
 
 class LessonQuerySet(models.QuerySet):
@@ -45,8 +46,7 @@ class LessonQuerySet(models.QuerySet):
         committee_host = LessonHost.objects.filter(branch_id__in=on_committee, status="accepted").values("lesson_id")
         has_row = Attendance.objects.filter(member=member).values("lesson_id")
         invited = self.model.extra_audience.through.objects.filter(member=member).values("lesson_id")
-        narrow = (*COMMITTEE_AUDIENCE_KINDS, *GROUP_AUDIENCE_KINDS)
-        by_branch = Q(pk__in=accepted_host) & ~Q(kind__in=narrow)
+        by_branch = Q(pk__in=accepted_host) & ~Q(kind__in=NARROW_AUDIENCE_KINDS)
         by_committee = Q(pk__in=committee_host, kind__in=COMMITTEE_AUDIENCE_KINDS)
         by_group = Q(pk__in=[])
         if member.party_group:

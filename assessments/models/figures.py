@@ -6,8 +6,27 @@ training/services/figures.py and assessments/services/indicators.py); the
 dashboards read them instead of adding up every member's row on each request.
 """
 
+from decimal import Decimal
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from assessments.models.yearend import YearEndAssessment
+
+# (field, share of the requirement): members whose total hours reach it.
+HOUR_SHARES = [
+    ("hours_at_quarter", Decimal("0.25")),
+    ("hours_at_half", Decimal("0.5")),
+    ("hours_at_three_quarters", Decimal("0.75")),
+    ("meets_hours", Decimal("1")),
+]
+EVALUATION_FIELDS = {
+    YearEndAssessment.Evaluation.EXCELLENT: "evaluated_excellent",
+    YearEndAssessment.Evaluation.QUALIFIED: "evaluated_qualified",
+    YearEndAssessment.Evaluation.BASIC: "evaluated_basic",
+    YearEndAssessment.Evaluation.UNQUALIFIED: "evaluated_unqualified",
+    "": "not_evaluated",
+}
 
 COUNT = {"default": 0}
 SUM = {"max_digits": 12, "decimal_places": 1, "default": 0}

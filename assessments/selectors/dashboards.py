@@ -39,7 +39,7 @@ from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
 
 from assessments.models import BranchAssessment, BranchYearFigures, RectificationItem, YearEndAssessment
-from assessments.services.branch_figures import EVALUATION_FIELDS, HOUR_SHARES
+from assessments.models.figures import EVALUATION_FIELDS, HOUR_SHARES
 from branches.models import Branch
 from members.models import Member
 from training.models import AssignmentTarget, BranchMonthFigures, Lesson, LessonHost, StudyPlanItem
@@ -47,13 +47,9 @@ from training.selectors.figures import Freshness, figures_freshness
 from training.selectors.plans import meeting_compliance_counts
 
 EVALUATIONS = [value for value, _label in YearEndAssessment.Evaluation.choices]
-HOUR_BUCKETS = [
-    ("lt25", None, Decimal("0.25")),
-    ("lt50", Decimal("0.25"), Decimal("0.5")),
-    ("lt75", Decimal("0.5"), Decimal("0.75")),
-    ("lt100", Decimal("0.75"), Decimal("1")),
-    ("met", Decimal("1"), None),
-]
+# (band, lowest share of the requirement, share it stays below): the bands between the stored shares.
+_BOUNDS = [None, *(share for _name, share in HOUR_SHARES), None]
+HOUR_BUCKETS = [(band, _BOUNDS[i], _BOUNDS[i + 1]) for i, band in enumerate(("lt25", "lt50", "lt75", "lt100", "met"))]
 
 
 def _hour_bands(members: int, at_least: list[int]) -> dict[str, int]:

@@ -19,29 +19,15 @@ A branch with none of these has no row.
 """
 
 from collections import defaultdict
-from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils.translation import gettext as _
 
 from assessments.models import BranchYearFigures, YearEndAssessment
+from assessments.models.figures import EVALUATION_FIELDS, HOUR_SHARES
 from training.models import BranchMonthFigures, Lesson, StudyPlanItem
 
-# (field, share of the requirement): members whose total hours reach it.
-HOUR_SHARES = [
-    ("hours_at_quarter", Decimal("0.25")),
-    ("hours_at_half", Decimal("0.5")),
-    ("hours_at_three_quarters", Decimal("0.75")),
-    ("meets_hours", Decimal("1")),
-]
-EVALUATION_FIELDS = {
-    YearEndAssessment.Evaluation.EXCELLENT: "evaluated_excellent",
-    YearEndAssessment.Evaluation.QUALIFIED: "evaluated_qualified",
-    YearEndAssessment.Evaluation.BASIC: "evaluated_basic",
-    YearEndAssessment.Evaluation.UNQUALIFIED: "evaluated_unqualified",
-    "": "not_evaluated",
-}
 MONTH_SUMS = ["lessons_held", "attendance_rows", "attended", "notes_reviewed"]
 PLAN_COUNTS = ["lessons_planned", "plan_done"]
 FIGURES = [

@@ -10,7 +10,7 @@ from django.utils import timezone
 from members.models import Member, Post
 from members.querysets import COMMITTEE_POST_KINDS
 from training.models import Attendance, Feedback, LeaveRequest, Lesson, LessonHost, Question
-from training.querysets import COMMITTEE_AUDIENCE_KINDS, GROUP_AUDIENCE_KINDS
+from training.querysets import COMMITTEE_AUDIENCE_KINDS, GROUP_AUDIENCE_KINDS, NARROW_AUDIENCE_KINDS
 from training.services.lessons import lesson_audience
 
 
@@ -65,14 +65,13 @@ def _placeholders(name: str, values) -> str:
 def _upcoming_sql() -> str:
     lesson, host, attendance = Lesson._meta.db_table, LessonHost._meta.db_table, Attendance._meta.db_table
     invited, post = Lesson.extra_audience.through._meta.db_table, Post._meta.db_table
-    narrow = (*COMMITTEE_AUDIENCE_KINDS, *GROUP_AUDIENCE_KINDS)
     accepted_host = f"SELECT h.lesson_id FROM {host} h WHERE h.branch_id = %(branch)s AND h.status = %(accepted)s"
     return f"""
 SELECT l.*,
   (SELECT a.status FROM {attendance} a WHERE a.lesson_id = l.id AND a.member_id = %(member)s LIMIT 1) AS my_status
 FROM {lesson} l
 WHERE l.status = %(published)s AND l."end" >= %(now)s AND (
-  (l.kind NOT IN ({_placeholders("narrow", narrow)}) AND l.id IN ({accepted_host}))
+  (l.kind NOT IN ({_placeholders("narrow", NARROW_AUDIENCE_KINDS)}) AND l.id IN ({accepted_host}))
   OR (l.kind IN ({_placeholders("committee", COMMITTEE_AUDIENCE_KINDS)}) AND l.id IN (
     SELECT h.lesson_id FROM {host} h WHERE h.status = %(accepted)s AND h.branch_id IN (
       SELECT p.branch_id FROM {post} p WHERE p.member_id = %(member)s
@@ -89,7 +88,6 @@ LIMIT %(limit)s
 
 
 def _upcoming_params(member: Member, now, limit: int) -> dict:
-    narrow = (*COMMITTEE_AUDIENCE_KINDS, *GROUP_AUDIENCE_KINDS)
     return {
         "member": member.pk,
         "branch": member.branch_id,
@@ -101,7 +99,7 @@ def _upcoming_params(member: Member, now, limit: int) -> dict:
         "limit": limit,
         "published": Lesson.Status.PUBLISHED.value,
         "accepted": LessonHost.Status.ACCEPTED.value,
-        **{f"narrow{i}": kind for i, kind in enumerate(narrow)},
+        **{f"narrow{i}": kind for i, kind in enumerate(NARROW_AUDIENCE_KINDS)},
         **{f"committee{i}": kind for i, kind in enumerate(COMMITTEE_AUDIENCE_KINDS)},
         **{f"group{i}": kind for i, kind in enumerate(GROUP_AUDIENCE_KINDS)},
         **{f"post{i}": kind for i, kind in enumerate(COMMITTEE_POST_KINDS)},
